@@ -1,0 +1,96 @@
+{#-
+  Small dispatched macros for the places where DuckDB and Spark SQL differ.
+  Models call these (and dbt's own cross-database macros), never an
+  engine-specific function directly, so one model runs on both engines.
+-#}
+
+{# text value of a top-level key of a JSON object held as text #}
+{% macro json_str(column, key) -%}
+    {{ return(adapter.dispatch('json_str', 'trustloop')(column, key)) }}
+{%- endmacro %}
+{% macro default__json_str(column, key) -%}
+    json_extract_string({{ column }}, '$.{{ key }}')
+{%- endmacro %}
+{% macro spark__json_str(column, key) -%}
+    get_json_object({{ column }}, '$.{{ key }}')
+{%- endmacro %}
+
+{# boolean of a JSON attribute: true/false (also the words true/false/1/0/yes/no) #}
+{% macro json_bool(column, key) -%}
+    case lower(trim({{ trustloop.json_str(column, key) }}))
+        when 'true' then true when '1' then true when 'yes' then true
+        when 'false' then false when '0' then false when 'no' then false
+    end
+{%- endmacro %}
+
+{# number of a JSON attribute (NULL when not a number) #}
+{% macro json_number(column, key) -%}
+    {{ trustloop.safe_double(trustloop.json_str(column, key)) }}
+{%- endmacro %}
+
+{% macro safe_double(expr) -%}
+    {{ return(adapter.dispatch('safe_double', 'trustloop')(expr)) }}
+{%- endmacro %}
+{% macro default__safe_double(expr) -%}
+    try_cast({{ expr }} as double)
+{%- endmacro %}
+{% macro spark__safe_double(expr) -%}
+    cast({{ expr }} as double)
+{%- endmacro %}
+
+{# exact seconds between two timestamps (b - a), fractional seconds kept #}
+{% macro seconds_between(a, b) -%}
+    {{ return(adapter.dispatch('seconds_between', 'trustloop')(a, b)) }}
+{%- endmacro %}
+{% macro default__seconds_between(a, b) -%}
+    (epoch({{ b }}) - epoch({{ a }}))
+{%- endmacro %}
+{% macro spark__seconds_between(a, b) -%}
+    (unix_micros({{ b }}) - unix_micros({{ a }})) / 1000000.0
+{%- endmacro %}
+
+{# continuous quantile with linear interpolation between order statistics #}
+{% macro quantile_cont(expr, p) -%}
+    {{ return(adapter.dispatch('quantile_cont', 'trustloop')(expr, p)) }}
+{%- endmacro %}
+{% macro default__quantile_cont(expr, p) -%}
+    quantile_cont({{ expr }}, {{ p }})
+{%- endmacro %}
+{% macro spark__quantile_cont(expr, p) -%}
+    percentile({{ expr }}, {{ p }})
+{%- endmacro %}
+
+{# ISO week (Monday) and calendar month starts, as DATE #}
+{% macro week_start(ts) -%}
+    cast({{ dbt.date_trunc('week', ts) }} as date)
+{%- endmacro %}
+{% macro month_start(ts) -%}
+    cast({{ dbt.date_trunc('month', ts) }} as date)
+{%- endmacro %}
+
+{# add seconds to a timestamp #}
+{% macro add_seconds(ts, seconds) -%}
+    {{ return(adapter.dispatch('add_seconds', 'trustloop')(ts, seconds)) }}
+{%- endmacro %}
+{% macro default__add_seconds(ts, seconds) -%}
+    ({{ ts }} + to_microseconds(cast(round(({{ seconds }}) * 1000000) as bigint)))
+{%- endmacro %}
+{% macro spark__add_seconds(ts, seconds) -%}
+    timestamp_micros(unix_micros({{ ts }}) + cast(round(({{ seconds }}) * 1000000) as bigint))
+{%- endmacro %}
+
+{# dbt.safe_cast compiles to a plain cast on duckdb: make it safe #}
+{% macro duckdb__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}
+
+{# one row per element of a list column (use in a select list) #}
+{% macro explode_list(column) -%}
+    {{ return(adapter.dispatch('explode_list', 'trustloop')(column)) }}
+{%- endmacro %}
+{% macro default__explode_list(column) -%}
+    unnest({{ column }})
+{%- endmacro %}
+{% macro spark__explode_list(column) -%}
+    explode({{ column }})
+{%- endmacro %}

@@ -1,0 +1,382 @@
+"""Load landing files into the raw layer of the warehouse.
+
+For each file not seen before (the file ledger is keyed by content hash):
+read it as text (readers.py), parse and check every value per the contract
+(SQL generated from contract.py, using the macros of normalise.sql), then in
+ONE transaction: store new records, count duplicates, quarantine bad rows and
+conflicts with their reasons, and write the file's ledger row. A crash leaves
+either the whole file loaded and recorded, or nothing of it.
+
+For every file: rows_read = rows_loaded + rows_quarantined, where
+rows_loaded = rows_new + rows_duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from trustloop.ingest.contract import FORMATS, SOURCES, Column, Source
+from trustloop.ingest.readers import FileRejected, _quote, _sql_list, read_file
+
+SQL_TYPES = {
+    "id": "varchar",
+    "text": "varchar",
+    "enum": "varchar",
+    "case_type": "varchar",
+    "event_type": "varchar",
+    "ts": "timestamp",
+    "decimal": "decimal(18, 4)",
+    "int": "integer",
+    "float": "double",
+    "object": "varchar",
+    "list": "varchar[]",
+}
+
+META_COLUMNS = """
+    _extra varchar,
+    _file varchar not null,
+    _line bigint not null,
+    _row_hash varchar not null,
+    _raw varchar,
+    _run_id varchar not null,
+    _loaded_at timestamp not null
+"""
+
+
+@dataclass
+class FileResult:
+    source: str
+    file: str
+    format: str
+    sha256: str
+    status: str  # loaded | rejected | skipped_duplicate_file
+    rows_read: int = 0
+    rows_new: int = 0
+    rows_duplicate: int = 0
+    rows_quarantined: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.rows_new + self.rows_duplicate
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["rows_loaded"] = self.rows_loaded
+        return d
+
+
+# ---------------------------------------------------------------- schema
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    sql = resources.files("trustloop.ingest").joinpath("normalise.sql").read_text()
+    con.execute(sql)
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw layer (idempotent)."""
+    con.execute("create schema if not exists raw")
+    for source in SOURCES.values():
+        cols = ",\n".join(f"    {_quote(c.name)} {SQL_TYPES[c.kind]}" for c in source.columns)
+        con.execute(f"create table if not exists raw.{source.name} (\n{cols},\n{META_COLUMNS})")
+    con.execute(
+        """create table if not exists raw.quarantine (
+            source varchar not null, file varchar not null, line bigint not null,
+            reason varchar not null, raw varchar, record_key varchar,
+            run_id varchar not null, quarantined_at timestamp not null)"""
+    )
+    con.execute(
+        """create table if not exists raw.file_ledger (
+            file varchar not null, source varchar not null, format varchar not null,
+            sha256 varchar not null, size_bytes bigint, status varchar not null,
+            rows_read bigint not null, rows_loaded bigint not null, rows_new bigint not null,
+            rows_duplicate bigint not null, rows_quarantined bigint not null,
+            error varchar, duplicate_of varchar, landing_dir varchar,
+            run_id varchar not null, loaded_at timestamp not null)"""
+    )
+
+
+# ------------------------------------------------------------ discovery
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    source: str
+    path: Path
+    relpath: str
+    format: str
+
+
+def discover(landing_dir: Path, source: str | None = None) -> list[LandingFile]:
+    """The landing files, in delivery order (lexicographic by path under the landing folder)."""
+    found: list[LandingFile] = []
+    names = [source] if source else list(SOURCES)
+    for name in names:
+        folder = Path(landing_dir) / name
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob("*"):
+            if not path.is_file() or any(p.startswith((".", "_")) for p in path.relative_to(folder).parts):
+                continue
+            fmt = FORMATS.get(path.suffix.lower())
+            if fmt is None:
+                continue
+            found.append(LandingFile(name, path, path.relative_to(landing_dir).as_posix(), fmt))
+    return sorted(found, key=lambda f: f.relpath)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------ parsing SQL
+
+
+def _column_sql(column: Column) -> tuple[str, list[str]]:
+    """(typed value expression, [error expressions]) for one contract column of ``_land``."""
+    name = _quote(column.name)
+    text = f"tl_blank({name})"
+    shown = f"' (' || left({name}, 80) || ')'"
+    errors: list[str] = []
+    kind = column.kind
+    if kind == "id":
+        value = text
+    elif kind == "text":
+        value = f"case when {text} is not null then {name} end"
+    elif kind == "ts":
+        value = f"tl_ts({text})"
+        errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not an ISO 8601 timestamp' || {shown} end")
+    elif kind == "enum":
+        allowed = _sql_list(column.values)
+        value = f"tl_enum({text}, {allowed})"
+        errors.append(
+            f"case when {text} is not null and {value} is null then '{column.name}: not one of "
+            f"{', '.join(column.values)}' || {shown} end"
+        )
+    elif kind == "case_type":
+        value = f"tl_case_type({text})"
+    elif kind == "event_type":
+        value = f"lower({text})"
+    elif kind in ("decimal", "int", "float"):
+        number = f"tl_number({text})"
+        if kind == "decimal":
+            value = f"case when {number} is not null then try_cast({text} as decimal(18, 4)) end"
+            errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not a decimal number' || {shown} end")
+        elif kind == "int":
+            value = f"tl_int({text})"
+            errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not a whole number' || {shown} end")
+        else:
+            value = number
+            errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not a number' || {shown} end")
+        if column.low is not None:
+            errors.append(f"case when {value} < {column.low} then '{column.name}: below {column.low:g}' || {shown} end")
+        if column.high is not None:
+            errors.append(f"case when {value} > {column.high} then '{column.name}: above {column.high:g}' || {shown} end")
+    elif kind == "object":
+        value = f"tl_object({text})"
+        errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not a JSON object' || {shown} end")
+    elif kind == "list":
+        value = f"tl_list({text})"
+    else:  # pragma: no cover
+        raise ValueError(kind)
+    if column.default is not None:
+        value = f"coalesce({value}, {column.default})"
+    if column.required:
+        errors.insert(0, f"case when {text} is null then '{column.name}: missing required value' end")
+    return value, errors
+
+
+def parse_sql(source: Source) -> str:
+    """SELECT over temp table ``_land`` giving typed columns, ``_error`` and ``_row_hash``."""
+    values, errors = [], []
+    for column in source.columns:
+        value, errs = _column_sql(column)
+        values.append(f"{value} as {_quote(column.name)}")
+        errors.extend(errs)
+    for earlier, later in source.time_order:
+        errors.append(
+            f"case when tl_ts(tl_blank({_quote(later)})) < tl_ts(tl_blank({_quote(earlier)})) "
+            f"then 'time order: {later} before {earlier}' end"
+        )
+    hashed = ", ".join(f"coalesce(cast({_quote(c)} as varchar), chr(30))" for c in source.column_names)
+    return f"""
+        select *, sha256(concat_ws(chr(31), {hashed})) as _row_hash
+        from (
+            select {", ".join(values)},
+                   _extra, _line, _raw,
+                   coalesce(_pre_error, nullif(concat_ws('; ', {", ".join(errors)}), '')) as _error
+            from _land
+        )"""
+
+
+def _classify_sql(source: Source) -> str:
+    """Temp table ``_classified``: every parsed row with _status new|duplicate|conflict|bad."""
+    key = _quote(source.key)
+    if source.grain == "event":
+        return f"""
+        create or replace temp table _classified as
+        with ok as (select * from _parsed where _error is null),
+        stored as (
+            select r.{key}, r._row_hash as stored_hash, r._file as stored_file, r._line as stored_line
+            from raw.{source.name} r where r.{key} in (select {key} from ok)
+        ),
+        x as (
+            select ok.*, s.stored_hash, s.stored_file, s.stored_line,
+                   first_value(ok._row_hash) over (partition by ok.{key} order by ok._line) as first_hash,
+                   first_value(ok._line) over (partition by ok.{key} order by ok._line) as first_line,
+                   row_number() over (partition by ok.{key}, ok._row_hash order by ok._line) as rn
+            from ok left join stored s on s.{key} = ok.{key}
+        )
+        select * exclude (stored_hash, stored_file, stored_line, first_hash, first_line, rn),
+            case
+                when stored_hash is not null and _row_hash = stored_hash then 'duplicate'
+                when stored_hash is not null then 'conflict'
+                when _row_hash <> first_hash then 'conflict'
+                when rn > 1 then 'duplicate'
+                else 'new'
+            end as _status,
+            case
+                when stored_hash is not null and _row_hash <> stored_hash then
+                    'conflict: {source.key} ' || {key} || ' already stored with different content (from '
+                    || stored_file || ' line ' || stored_line || ')'
+                when stored_hash is null and _row_hash <> first_hash then
+                    'conflict: {source.key} ' || {key} || ' re-used with different content (first at line '
+                    || first_line || ')'
+            end as _conflict
+        from x
+        union all by name
+        select *, 'bad' as _status, null as _conflict from _parsed where _error is not null
+        """
+    return f"""
+        create or replace temp table _classified as
+        with ok as (select * from _parsed where _error is null),
+        x as (
+            select ok.*,
+                   row_number() over (partition by ok._row_hash order by ok._line) as rn,
+                   ok._row_hash in (select _row_hash from raw.{source.name}) as is_stored
+            from ok
+        )
+        select * exclude (rn, is_stored),
+            case when is_stored or rn > 1 then 'duplicate' else 'new' end as _status,
+            null::varchar as _conflict
+        from x
+        union all by name
+        select *, 'bad' as _status, null as _conflict from _parsed where _error is not null
+        """
+
+
+# ------------------------------------------------------------ one file
+
+
+def _ledger_row(con, result: FileResult, size: int | None, landing_dir: Path, run_id: str, duplicate_of=None):
+    con.execute(
+        """insert into raw.file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            result.file, result.source, result.format, result.sha256, size, result.status,
+            result.rows_read, result.rows_loaded, result.rows_new, result.rows_duplicate,
+            result.rows_quarantined, result.error, duplicate_of, str(landing_dir), run_id, _now(),
+        ],
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir: Path, run_id: str) -> FileResult:
+    started = time.perf_counter()
+    source = SOURCES[landing.source]
+    sha = file_sha256(landing.path)
+    size = landing.path.stat().st_size
+    result = FileResult(landing.source, landing.relpath, landing.format, sha, "loaded")
+
+    seen = con.execute(
+        "select file from raw.file_ledger where sha256 = ? and source = ? order by file limit 1",
+        [sha, landing.source],
+    ).fetchone()
+    if seen:
+        result.status = "skipped_duplicate_file"
+        result.seconds = time.perf_counter() - started
+        if seen[0] != landing.relpath:
+            _ledger_row(con, result, size, landing_dir, run_id, duplicate_of=seen[0])
+        return result
+
+    rejected: str | None = None
+    try:
+        read_file(con, landing.path, source, landing.format)
+    except FileRejected as exc:
+        rejected = str(exc)
+        if not _temp_exists(con, "_land"):
+            from trustloop.ingest.readers import empty_land
+
+            empty_land(con, source)
+
+    con.execute("create or replace temp table _parsed as " + parse_sql(source))
+    if rejected:
+        con.execute("update _parsed set _error = ?", [f"file rejected: {rejected}"])
+    con.execute(_classify_sql(source))
+
+    counts = dict(con.execute("select _status, count(*) from _classified group by 1").fetchall())
+    result.rows_new = counts.get("new", 0)
+    result.rows_duplicate = counts.get("duplicate", 0)
+    result.rows_quarantined = counts.get("bad", 0) + counts.get("conflict", 0)
+    result.rows_read = sum(counts.values())
+    if rejected:
+        result.status = "rejected"
+        result.error = f"{landing.relpath}: {rejected}"
+
+    cols = ", ".join(_quote(c) for c in source.column_names)
+    now = _now()
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            f"""insert into raw.{source.name} ({cols}, _extra, _file, _line, _row_hash, _raw, _run_id, _loaded_at)
+                select {cols}, _extra, ?, _line, _row_hash, _raw, ?, ? from _classified
+                where _status = 'new' order by _line""",
+            [landing.relpath, run_id, now],
+        )
+        con.execute(
+            f"""insert into raw.quarantine
+                select ?, ?, _line, coalesce(_error, _conflict), _raw, cast({_quote(source.key)} as varchar), ?, ?
+                from _classified where _status in ('bad', 'conflict') order by _line""",
+            [landing.source, landing.relpath, run_id, now],
+        )
+        result.seconds = time.perf_counter() - started
+        _ledger_row(con, result, size, landing_dir, run_id)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        for temp in ("_land", "_parsed", "_classified"):
+            con.execute(f"drop table if exists {temp}")
+    return result
+
+
+def _temp_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def ingest_source(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, source: str, run_id: str
+) -> list[FileResult]:
+    """Load every new file of one source, in delivery order."""
+    install_macros(con)
+    ensure_raw_schema(con)
+    return [load_file(con, f, Path(landing_dir), run_id) for f in discover(Path(landing_dir), source)]

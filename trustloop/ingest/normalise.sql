@@ -1,0 +1,108 @@
+-- Normalisers of the landing contract, as DuckDB macros.
+-- The loader applies them to every landed value (all text at that point);
+-- tests/unit/test_normalise.py checks them against an independent Python
+-- reading of the contract, with Hypothesis.
+
+-- A value is missing when its cell is empty or blank (or JSON null, which
+-- arrives here as SQL NULL).
+create or replace macro tl_blank(x) as nullif(trim(x), '');
+
+-- ISO 8601 timestamp -> naive TIMESTAMP in UTC. With an offset (Z, +hh,
+-- +hhmm, +hh:mm) it is that instant; without one it is UTC. A space may stand
+-- in for the T. Anything else (names of zones, 'epoch', 'now', ...) is NULL.
+create or replace macro tl_ts(x) as
+    case
+        when regexp_full_match(
+            trim(x),
+            '\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)? ?([Zz]|[+-]\d{2}(:?\d{2})?)?'
+        )
+        then timezone(
+            'UTC',
+            try_cast(
+                regexp_replace(
+                    regexp_replace(trim(x), '[.,](\d{1,6})\d*', '.\1'),
+                    '[Zz]$', '+00:00'
+                ) as timestamptz
+            )
+        )
+    end;
+
+-- Enum: case-insensitive, surrounding white space ignored; NULL when not allowed.
+create or replace macro tl_enum(x, allowed) as
+    case when list_contains(allowed, lower(trim(x))) then lower(trim(x)) end;
+
+-- case_type: lower case, runs of white space or hyphens become one '_'.
+create or replace macro tl_case_type(x) as
+    nullif(trim(regexp_replace(lower(trim(x)), '[\s\-]+', '_', 'g'), '_'), '');
+
+-- Numbers as text -> DOUBLE (NULL when not a finite number).
+create or replace macro tl_number(x) as
+    case
+        when regexp_full_match(trim(x), '[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?')
+        then try_cast(trim(x) as double)
+    end;
+
+-- Whole numbers, also when written as 4.0.
+create or replace macro tl_int(x) as
+    case when tl_number(x) = floor(tl_number(x)) and abs(tl_number(x)) < 2147483647
+        then cast(tl_number(x) as integer) end;
+
+-- Booleans inside JSON attributes: JSON true/false, or the words true/false/1/0/yes/no.
+create or replace macro tl_bool(x) as
+    case lower(trim(x))
+        when 'true' then true when '1' then true when 'yes' then true
+        when 'false' then false when '0' then false when 'no' then false
+    end;
+
+-- Text -> JSON, NULL when the text is not valid JSON (never raises).
+create or replace macro tl_try_json(x) as (case when json_valid(x) then x end)::json;
+
+-- A JSON object, canonical: keys sorted, minified. NULL when not an object.
+-- A JSON string that holds an object (a CSV cell) is unwrapped once.
+create or replace macro tl_object_text(x) as
+    case json_type(tl_try_json(trim(x)))
+        when 'OBJECT' then trim(x)
+        when 'VARCHAR' then
+            case when json_type(tl_try_json(json_extract_string(tl_try_json(trim(x)), '$'))) = 'OBJECT'
+                then json_extract_string(tl_try_json(trim(x)), '$') end
+    end;
+
+create or replace macro tl_object(x) as
+    case when tl_object_text(x) is not null then
+        '{' || array_to_string(
+            list_transform(
+                list_sort(json_keys(tl_object_text(x)::json)),
+                lambda k: to_json(k) || ':' || json_extract(tl_object_text(x)::json, '$."' || k || '"')::varchar
+            ),
+            ','
+        ) || '}'
+    end;
+
+-- A list: a JSON array of strings, or ';'-separated text. Items trimmed,
+-- blanks dropped, order kept.
+create or replace macro tl_list(x) as
+    list_filter(
+        list_transform(
+            case
+                when json_type(tl_try_json(trim(x))) = 'ARRAY'
+                    then json_extract_string(tl_try_json(trim(x)), '$[*]')
+                else string_split(trim(x), ';')
+            end,
+            lambda v: trim(v)
+        ),
+        lambda v: v is not null and v <> ''
+    );
+
+-- Extra keys of a JSON object (those not in the contract), as a JSON object.
+create or replace macro tl_json_extras(j, known) as
+    to_json(map_from_entries(list_transform(
+        list_filter(json_keys(j), lambda k: not list_contains(known, k)),
+        lambda k: {'k': k, 'v': json_extract(j, '$."' || k || '"')}
+    )))::varchar;
+
+-- A JSON value as text: strings unquoted, objects and arrays as JSON text.
+create or replace macro tl_json_text(j, path) as
+    case
+        when json_type(j, path) in ('OBJECT', 'ARRAY') then json_extract(j, path)::varchar
+        else json_extract_string(j, path)
+    end;

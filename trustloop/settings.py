@@ -1,0 +1,137 @@
+"""The one place that knows about the environment.
+
+Every path and switch the product uses is resolved here, from environment
+variables with defaults. The CLI, the Dagster resources and the dbt profile
+all read the same values: dbt gets them through the environment variables this
+module exports (``apply_environment``), so ``profiles.yml`` and Python never
+disagree about which warehouse they are talking to.
+
+| variable                  | default                                   |
+|---------------------------|-------------------------------------------|
+| TRUSTLOOP_LANDING_DIR     | <output>/demo_landing (made by `make run`)|
+| TRUSTLOOP_WAREHOUSE       | <output>/trustloop.duckdb                 |
+| TRUSTLOOP_OUTPUT_DIR      | <project>/output (git-ignored)            |
+| TRUSTLOOP_POLICY          | <project>/policy/policy.yml               |
+| TRUSTLOOP_DEMO_TICKETS    | 20000                                     |
+| TRUSTLOOP_DEMO_SEED       | 42                                        |
+| TRUSTLOOP_DUCKDB_THREADS  | (DuckDB default)                          |
+| TRUSTLOOP_DUCKDB_MEMORY   | (DuckDB default)                          |
+| TRUSTLOOP_LOCK_TIMEOUT    | 600 (seconds a run waits for another run) |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+
+# Telemetry and analytics off, everywhere, always: nothing may call the network.
+OFFLINE_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DBT_PARTIAL_PARSE": "true",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DAGSTER_DISABLE_TELEMETRY": "1",
+}
+
+DAGSTER_YAML = """\
+# Written by trustloop.settings: keep Dagster offline and its storage local.
+telemetry:
+  enabled: false
+"""
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _env_int(name: str, default: int | None) -> int | None:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    output_dir: Path
+    landing_dir: Path
+    warehouse: Path
+    policy_file: Path
+    dagster_home: Path
+    dbt_project_dir: Path
+    demo_tickets: int
+    demo_seed: int
+    duckdb_threads: int | None
+    duckdb_memory: str | None
+    lock_timeout: int
+
+    @property
+    def landing_is_default_demo(self) -> bool:
+        return self.landing_dir == self.output_dir / "demo_landing"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.output_dir / "reports"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.output_dir / "artifacts"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.warehouse.with_name(self.warehouse.name + ".run.lock")
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.dbt_project_dir / "target"
+
+
+def get_settings() -> Settings:
+    """Resolve the settings from the current environment (read on every call)."""
+    output_dir = _env_path("TRUSTLOOP_OUTPUT_DIR", PROJECT_DIR / "output")
+    return Settings(
+        project_dir=PROJECT_DIR,
+        output_dir=output_dir,
+        landing_dir=_env_path("TRUSTLOOP_LANDING_DIR", output_dir / "demo_landing"),
+        warehouse=_env_path("TRUSTLOOP_WAREHOUSE", output_dir / "trustloop.duckdb"),
+        policy_file=_env_path("TRUSTLOOP_POLICY", PROJECT_DIR / "policy" / "policy.yml"),
+        dagster_home=_env_path("DAGSTER_HOME", output_dir / "dagster_home"),
+        dbt_project_dir=DBT_PROJECT_DIR,
+        demo_tickets=_env_int("TRUSTLOOP_DEMO_TICKETS", 20000) or 20000,
+        demo_seed=_env_int("TRUSTLOOP_DEMO_SEED", 42) or 0,
+        duckdb_threads=_env_int("TRUSTLOOP_DUCKDB_THREADS", None),
+        duckdb_memory=os.environ.get("TRUSTLOOP_DUCKDB_MEMORY") or None,
+        lock_timeout=_env_int("TRUSTLOOP_LOCK_TIMEOUT", 600) or 0,
+    )
+
+
+def apply_environment(settings: Settings | None = None) -> Settings:
+    """Export the settings for child tools (dbt, Dagster) and switch telemetry off.
+
+    Idempotent; safe to call many times. Returns the settings it applied.
+    """
+    settings = settings or get_settings()
+    for key, value in OFFLINE_ENV.items():
+        os.environ[key] = value
+    os.environ["TRUSTLOOP_WAREHOUSE"] = str(settings.warehouse)
+    os.environ["TRUSTLOOP_LANDING_DIR"] = str(settings.landing_dir)
+    os.environ["TRUSTLOOP_OUTPUT_DIR"] = str(settings.output_dir)
+    os.environ["TRUSTLOOP_POLICY"] = str(settings.policy_file)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ["DBT_PROFILES_DIR"] = str(settings.dbt_project_dir)
+    settings.output_dir.mkdir(parents=True, exist_ok=True)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    dagster_yaml = settings.dagster_home / "dagster.yaml"
+    if not dagster_yaml.exists() or dagster_yaml.read_text() != DAGSTER_YAML:
+        dagster_yaml.write_text(DAGSTER_YAML)
+    return settings

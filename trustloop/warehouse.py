@@ -1,0 +1,75 @@
+"""Opening the DuckDB warehouse: short-lived connections, UTC, bounded lock retries."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from trustloop.settings import Settings, get_settings
+
+LOCK_MESSAGES = ("Could not set lock", "Conflicting lock", "database is locked")
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse longer than we are willing to wait."""
+
+
+def _configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    con.execute("SET TimeZone = 'UTC'")
+    if settings.duckdb_threads:
+        con.execute(f"SET threads = {int(settings.duckdb_threads)}")
+    if settings.duckdb_memory:
+        con.execute("SET memory_limit = ?", [settings.duckdb_memory])
+
+
+def open_connection(
+    path: Path | None = None,
+    *,
+    read_only: bool = False,
+    settings: Settings | None = None,
+    retries: int = 20,
+    wait_seconds: float = 0.5,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, retrying a bounded number of times on a file lock."""
+    settings = settings or get_settings()
+    path = Path(path or settings.warehouse)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    last: Exception | None = None
+    for attempt in range(retries):
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not any(m in str(exc) for m in LOCK_MESSAGES):
+                raise
+            last = exc
+            time.sleep(wait_seconds * min(attempt + 1, 4))
+            continue
+        _configure(con, settings)
+        return con
+    raise WarehouseBusy(
+        f"the warehouse {path} is locked by another process (gave up after {retries} tries): {last}"
+    )
+
+
+@contextlib.contextmanager
+def connect(path: Path | None = None, *, read_only: bool = False, settings: Settings | None = None) -> Iterator[
+    duckdb.DuckDBPyConnection
+]:
+    con = open_connection(path, read_only=read_only, settings=settings)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
