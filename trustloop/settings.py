@@ -22,6 +22,7 @@ disagree about which warehouse they are talking to.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,6 +129,10 @@ def apply_environment(settings: Settings | None = None) -> Settings:
     os.environ["TRUSTLOOP_POLICY"] = str(settings.policy_file)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ["DBT_PROFILES_DIR"] = str(settings.dbt_project_dir)
+    # the tools of this environment (dbt, dagster) first on PATH for child processes
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)

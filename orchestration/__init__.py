@@ -1,0 +1,1 @@
+"""Dagster code location of trustloop: assets, checks, jobs, schedules, sensors."""

@@ -1,0 +1,54 @@
+"""Dagster resources. Both read trustloop.settings, like the CLI and the dbt profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource, DbtProject
+
+from trustloop.settings import apply_environment, get_settings
+from trustloop.warehouse import open_connection
+
+SETTINGS = apply_environment()
+
+import sys
+
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+dbt_project = DbtProject(project_dir=SETTINGS.dbt_project_dir, profiles_dir=SETTINGS.dbt_project_dir)
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    paths = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in ("models", "macros", "tests", "seeds"):
+        paths.extend((project_dir / folder).rglob("*"))
+    return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
+
+
+def ensure_manifest() -> Path:
+    """Parse the dbt project when its manifest is missing or older than its sources."""
+    manifest = dbt_project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(dbt_project.project_dir):
+        DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
+            ["parse", "--quiet"], manifest={}, target_path=dbt_project.target_path
+        ).wait()
+    return manifest
+
+
+class WarehouseResource(ConfigurableResource):
+    """The DuckDB warehouse file. Connections are short-lived: open, use, close."""
+
+    path: str | None = None  # default: TRUSTLOOP_WAREHOUSE, read when a connection is opened
+
+    def resolved_path(self) -> Path:
+        return Path(self.path) if self.path else get_settings().warehouse
+
+    def connect(self, read_only: bool = False):
+        return open_connection(self.resolved_path(), read_only=read_only)
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=dbt_project, profiles_dir=str(SETTINGS.dbt_project_dir), dbt_executable=DBT_EXECUTABLE
+    )

@@ -1,0 +1,120 @@
+"""Run the whole pipeline in-process (what `trustloop run` does) and summarise it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dagster import DagsterInstance
+
+from trustloop.locking import run_lock
+from trustloop.settings import apply_environment
+from trustloop.warehouse import connect, table_exists
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    success: bool
+    warehouse: str
+    landing_dir: str
+    sources: list[dict] = field(default_factory=list)
+    marts: list[tuple[str, int]] = field(default_factory=list)
+    checks_passed: int = 0
+    checks_failed: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [
+            f"trustloop run {self.run_id}: {'OK' if self.success else 'FAILED'}",
+            f"  landing folder : {self.landing_dir}",
+            f"  warehouse      : {self.warehouse}",
+            "",
+            "  source       files  rows read  loaded (new + duplicate)  quarantined  stored total",
+        ]
+        for s in self.sources:
+            lines.append(
+                f"  {s['source']:<12} {s['files']:>5}  {s['rows_read']:>9}  {s['rows_loaded']:>8} "
+                f"({s['rows_new']} + {s['rows_duplicate']}){'':<6} {s['rows_quarantined']:>11}  {s['stored']:>12}"
+            )
+        for err in self.file_errors:
+            lines.append(f"  ! {err}")
+        lines.append("")
+        lines.append(f"  marts built: {len(self.marts)}")
+        for name, rows in self.marts:
+            lines.append(f"    {name:<40} {rows:>10} rows")
+        lines.append(f"  checks: {self.checks_passed} passed, {len(self.checks_failed)} failed")
+        for name in self.checks_failed:
+            lines.append(f"    FAILED {name}")
+        for step in self.failed_steps:
+            lines.append(f"  step failed: {step}")
+        return "\n".join(lines)
+
+
+def _collect(summary: RunSummary) -> None:
+    with connect(read_only=True) as con:
+        if not table_exists(con, "raw", "file_ledger"):
+            return
+        for source, files, read, loaded, new, dup, quar in con.execute(
+            """select source, count(*) filter (where status <> 'skipped_duplicate_file'),
+                      coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0), coalesce(sum(rows_new), 0),
+                      coalesce(sum(rows_duplicate), 0), coalesce(sum(rows_quarantined), 0)
+               from raw.file_ledger where run_id = ? group by source order by source""",
+            [summary.run_id],
+        ).fetchall():
+            summary.sources.append(
+                dict(source=source, files=files, rows_read=read, rows_loaded=loaded, rows_new=new,
+                     rows_duplicate=dup, rows_quarantined=quar, stored=0)
+            )
+        known = {s["source"] for s in summary.sources}
+        for name in ("agent_logs", "incidents", "tickets"):
+            if name not in known:
+                summary.sources.append(dict(source=name, files=0, rows_read=0, rows_loaded=0, rows_new=0,
+                                            rows_duplicate=0, rows_quarantined=0, stored=0))
+        summary.sources.sort(key=lambda s: s["source"])
+        for s in summary.sources:
+            if table_exists(con, "raw", s["source"]):
+                s["stored"] = con.execute(f"select count(*) from raw.{s['source']}").fetchone()[0]
+        summary.file_errors = [
+            row[0] for row in con.execute(
+                "select error from raw.file_ledger where run_id = ? and error is not null order by file",
+                [summary.run_id],
+            ).fetchall()
+        ]
+        tables = con.execute(
+            """select table_schema, table_name from information_schema.tables
+               where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name"""
+        ).fetchall()
+        summary.marts = [
+            (f"{s}.{t}", con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]) for s, t in tables
+        ]
+
+
+def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING") -> RunSummary:
+    """Materialise every asset in-process, under the run lock; return what happened."""
+    settings = apply_environment()
+    with run_lock(settings.lock_file, settings.lock_timeout):
+        from orchestration.definitions import defs
+
+        job = defs.get_job_def(job_name)
+        instance = DagsterInstance.get()
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+        summary = RunSummary(
+            run_id=result.run_id,
+            success=result.success,
+            warehouse=str(settings.warehouse),
+            landing_dir=str(settings.landing_dir),
+        )
+        for evaluation in result.get_asset_check_evaluations():
+            name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+            if evaluation.passed:
+                summary.checks_passed += 1
+            else:
+                summary.checks_failed.append(name)
+        summary.failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        _collect(summary)
+    return summary

@@ -1,0 +1,53 @@
+"""The `trustloop` command line.
+
+Each capability registers its own sub-commands from a module in
+trustloop/commands/ (a ``register(subparsers)`` function); this file only
+lists those modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMAND_MODULES = [
+    "trustloop.commands.pipeline",  # demo, run
+    "trustloop.commands.inspect",  # metrics export, quarantine, ledger
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trustloop",
+        description="Trust-evidence warehouse for AI customer-support agents.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from trustloop.settings import apply_environment
+
+    apply_environment()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a clear one-line error, not a traceback, for expected failures
+        from trustloop.errors import EXPECTED_ERRORS
+
+        if isinstance(exc, EXPECTED_ERRORS):
+            print(f"trustloop: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Read-only commands: `metrics export`, `quarantine`, `ledger`."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+from trustloop.errors import UserError
+from trustloop.settings import get_settings
+from trustloop.warehouse import connect, table_exists
+
+EXPORT_COLUMNS = [
+    "metric", "grain", "grain_value", "dimension", "period", "period_start", "numerator", "denominator", "value",
+]
+
+
+def _require(con, schema: str, table: str) -> None:
+    if not table_exists(con, schema, table):
+        raise UserError(f"{schema}.{table} does not exist in {get_settings().warehouse}: run `trustloop run` first")
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_metrics_export(out: Path) -> int:
+    """Write marts.rpt_metrics_export as CSV (columns exactly as the metric definitions); returns rows."""
+    if not get_settings().warehouse.exists():
+        raise UserError(f"no warehouse at {get_settings().warehouse}: run `trustloop run` first")
+    with connect(read_only=True) as con:
+        _require(con, "marts", "rpt_metrics_export")
+        rows = con.execute(
+            f"""select {", ".join(EXPORT_COLUMNS)} from marts.rpt_metrics_export
+                order by metric, grain, grain_value, coalesce(dimension, ''), period, period_start"""
+        ).fetchall()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        for row in rows:
+            writer.writerow([_fmt(v) for v in row])
+    return len(rows)
+
+
+def cmd_metrics_export(args) -> int:
+    n = write_metrics_export(Path(args.out))
+    print(f"wrote {n} rows to {args.out}")
+    return 0
+
+
+def cmd_quarantine(args) -> int:
+    with connect(read_only=True) as con:
+        _require(con, "raw", "quarantine")
+        where, params = [], []
+        if args.source:
+            where.append("source = ?")
+            params.append(args.source)
+        sql = "select source, file, line, reason, raw from raw.quarantine"
+        if where:
+            sql += " where " + " and ".join(where)
+        total = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
+        rows = con.execute(sql + " order by source, file, line limit ?", params + [args.limit]).fetchall()
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["source", "file", "line", "reason"] + (["raw"] if args.raw else []))
+        for source, file, line, reason, raw in rows:
+            writer.writerow([source, file, line, reason] + ([raw] if args.raw else []))
+        return 0
+    print(f"{total} quarantined row(s){' (showing ' + str(len(rows)) + ')' if total > len(rows) else ''}")
+    for source, file, line, reason, raw in rows:
+        print(f"{source:<11} {file}:{line}  {reason}")
+        if args.raw:
+            print(f"            raw: {raw[:200] if raw else ''}")
+    return 0
+
+
+def cmd_ledger(args) -> int:
+    with connect(read_only=True) as con:
+        _require(con, "raw", "file_ledger")
+        rows = con.execute(
+            """select file, status, rows_read, rows_loaded, rows_new, rows_duplicate, rows_quarantined,
+                      coalesce(error, duplicate_of, '')
+               from raw.file_ledger order by loaded_at, file"""
+        ).fetchall()
+    print(f"{'file':<45} {'status':<24} {'read':>8} {'loaded':>8} {'new':>8} {'dup':>7} {'quar':>6}")
+    for file, status, read, loaded, new, dup, quar, note in rows:
+        print(f"{file:<45} {status:<24} {read:>8} {loaded:>8} {new:>8} {dup:>7} {quar:>6} {note}")
+    return 0
+
+
+def register(sub) -> None:
+    metrics = sub.add_parser("metrics", help="the metrics export")
+    msub = metrics.add_subparsers(dest="metrics_command", metavar="SUBCOMMAND")
+    msub.required = True
+    export = msub.add_parser("export", help="write the metrics export as CSV")
+    export.add_argument("--out", required=True, help="CSV file to write")
+    export.set_defaults(handler=cmd_metrics_export)
+
+    quarantine = sub.add_parser("quarantine", help="list quarantined rows with their reasons")
+    quarantine.add_argument("--source", choices=["tickets", "agent_logs", "incidents"])
+    quarantine.add_argument("--limit", type=int, default=200)
+    quarantine.add_argument("--raw", action="store_true", help="also print the raw text (may contain PII)")
+    quarantine.add_argument("--format", choices=["text", "csv"], default="text")
+    quarantine.set_defaults(handler=cmd_quarantine)
+
+    ledger = sub.add_parser("ledger", help="list every landing file read, with its reconciliation counts")
+    ledger.set_defaults(handler=cmd_ledger)

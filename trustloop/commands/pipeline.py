@@ -1,0 +1,65 @@
+"""`trustloop demo` and `trustloop run`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from trustloop.settings import get_settings
+
+
+def cmd_demo(args) -> int:
+    from trustloop.demo.generator import generate
+
+    summary = generate(Path(args.out), tickets=args.tickets, seed=args.seed, progress=not args.no_progress)
+    print(f"demo landing folder written to {args.out}")
+    for key in ("rows", "files"):
+        if key in summary:
+            print(f"  {key}: {summary[key]}")
+    return 0
+
+
+def ensure_demo_landing() -> None:
+    """Generate the default demo landing folder when it is the configured one and absent."""
+    settings = get_settings()
+    if settings.landing_is_default_demo and not settings.landing_dir.exists():
+        from trustloop.demo.generator import generate
+
+        print(
+            f"no landing folder at {settings.landing_dir}: generating the demo "
+            f"({settings.demo_tickets} tickets, seed {settings.demo_seed})",
+            file=sys.stderr,
+        )
+        generate(settings.landing_dir, tickets=settings.demo_tickets, seed=settings.demo_seed, progress=True)
+
+
+def cmd_run(args) -> int:
+    from trustloop.errors import UserError
+
+    settings = get_settings()
+    ensure_demo_landing()
+    if not settings.landing_dir.is_dir():
+        raise UserError(f"landing folder not found: {settings.landing_dir} (set TRUSTLOOP_LANDING_DIR)")
+    from orchestration.runner import run_pipeline
+
+    summary = run_pipeline(log_level="DEBUG" if args.verbose else "WARNING")
+    print(summary.render())
+    return 0 if summary.success else 1
+
+
+def register(sub) -> None:
+    demo = sub.add_parser("demo", help="write a realistic, seeded demo landing folder")
+    demo.add_argument("--out", required=True, help="landing folder to write")
+    demo.add_argument("--tickets", type=int, default=20000, help="number of tickets (default 20000)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.set_defaults(handler=cmd_demo)
+
+    run = sub.add_parser(
+        "run",
+        help="ingest new landing files, build every table and run every check (in-process)",
+        description="Materialise every asset of the trustloop job: ingestion, dbt models and tests, checks. "
+        "Uses TRUSTLOOP_LANDING_DIR and TRUSTLOOP_WAREHOUSE.",
+    )
+    run.add_argument("--verbose", action="store_true", help="print Dagster's step log")
+    run.set_defaults(handler=cmd_run)
