@@ -1,0 +1,98 @@
+"""Shared fixtures: real warehouses built by the real pipeline, once per session.
+
+- ``conformance_warehouse``: the contract-sample fixture landing folder, built
+  with ``trustloop run`` in a subprocess (a fresh process, like a user).
+- ``demo_landing`` / ``demo_warehouse``: a small seeded demo landing folder and
+  the warehouse built from it.
+- ``run_trustloop(args, env)``: run the CLI in a subprocess with settings
+  pointing at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+FIXTURES = PROJECT / "tests" / "fixtures"
+CONTRACT_SAMPLE = FIXTURES / "contract-sample"
+TRUSTLOOP = str(Path(sys.executable).with_name("trustloop"))
+DEMO_TICKETS = 3000
+DEMO_SEED = 7
+
+
+def trustloop_env(workdir: Path, landing: Path | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a trustloop process whose every output lives under ``workdir``."""
+    env = dict(os.environ)
+    env.update(
+        TRUSTLOOP_OUTPUT_DIR=str(workdir / "output"),
+        TRUSTLOOP_WAREHOUSE=str(workdir / "output" / "warehouse.duckdb"),
+        DAGSTER_HOME=str(workdir / "dagster_home"),
+    )
+    if landing is not None:
+        env["TRUSTLOOP_LANDING_DIR"] = str(landing)
+    env.update(extra)
+    return env
+
+
+def run_trustloop(args: list[str], env: dict[str, str], check: bool = True, timeout: int = 900):
+    proc = subprocess.run(
+        [TRUSTLOOP, *args], env=env, cwd=PROJECT, capture_output=True, text=True, timeout=timeout
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"trustloop {' '.join(args)} exited {proc.returncode}\nSTDOUT:\n{proc.stdout[-4000:]}\n"
+            f"STDERR:\n{proc.stderr[-6000:]}"
+        )
+    return proc
+
+
+def build_warehouse(workdir: Path, landing: Path, **extra: str) -> tuple[Path, dict[str, str], str]:
+    env = trustloop_env(workdir, landing, **extra)
+    proc = run_trustloop(["run"], env)
+    return Path(env["TRUSTLOOP_WAREHOUSE"]), env, proc.stdout
+
+
+@pytest.fixture(scope="session")
+def conformance_build(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("conformance")
+    return build_warehouse(workdir, CONTRACT_SAMPLE / "landing")
+
+
+@pytest.fixture(scope="session")
+def conformance_warehouse(conformance_build) -> Path:
+    return conformance_build[0]
+
+
+@pytest.fixture(scope="session")
+def demo_landing(tmp_path_factory) -> Path:
+    from trustloop.demo.generator import generate
+
+    out = tmp_path_factory.mktemp("demo") / "landing"
+    generate(out, tickets=DEMO_TICKETS, seed=DEMO_SEED, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory, demo_landing):
+    workdir = tmp_path_factory.mktemp("demo_build")
+    return build_warehouse(workdir, demo_landing)
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_build) -> Path:
+    return demo_build[0]
+
+
+def query(warehouse: Path, sql: str, params=None):
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

@@ -1,0 +1,89 @@
+"""Conformance: the contract-sample landing folder (written by someone else) must
+produce expected_metrics.csv row for row and the counts of expected_counts.json."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+
+from tests.conftest import CONTRACT_SAMPLE, query, run_trustloop
+
+pytestmark = pytest.mark.slow
+
+KEY = ("metric", "grain", "grain_value", "dimension", "period", "period_start")
+
+
+def _read(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _num(text: str):
+    return None if text in ("", None) else float(text)
+
+
+def test_metrics_export_reproduces_expected(conformance_build, tmp_path):
+    _warehouse, env, _stdout = conformance_build
+    out = tmp_path / "export.csv"
+    run_trustloop(["metrics", "export", "--out", str(out)], env)
+    got = _read(out)
+    expected = _read(CONTRACT_SAMPLE / "expected_metrics.csv")
+
+    with open(out) as handle:
+        assert handle.readline().strip().split(",") == list(KEY) + ["numerator", "denominator", "value"]
+    got_by_key = {tuple(r[k] for k in KEY): r for r in got}
+    exp_by_key = {tuple(r[k] for k in KEY): r for r in expected}
+    assert len(got_by_key) == len(got), "duplicate keys in the export"
+    missing = sorted(set(exp_by_key) - set(got_by_key))
+    extra = sorted(set(got_by_key) - set(exp_by_key))
+    assert not missing, f"{len(missing)} expected rows missing, e.g. {missing[:3]}"
+    assert not extra, f"{len(extra)} unexpected rows, e.g. {extra[:3]}"
+    for key, exp in exp_by_key.items():
+        row = got_by_key[key]
+        assert _num(row["numerator"]) == _num(exp["numerator"]), key
+        assert _num(row["denominator"]) == _num(exp["denominator"]), key
+        assert math.isclose(float(row["value"]), float(exp["value"]), rel_tol=0, abs_tol=1e-9), key
+    assert len(got) == 719
+
+
+def test_load_and_quarantine_counts(conformance_warehouse):
+    expected = json.loads((CONTRACT_SAMPLE / "expected_counts.json").read_text())
+    bad = dict(query(conformance_warehouse, "select source, count(*) from raw.quarantine group by 1"))
+    assert bad.get("tickets", 0) == expected["tickets_bad_rows"]
+    assert bad.get("agent_logs", 0) == expected["agent_logs_bad_rows"]
+    assert bad.get("incidents", 0) == expected["incidents_bad_rows"]
+    [(orphans,)] = query(conformance_warehouse, "select count(*) from intermediate.int_events__on_cases where is_orphan")
+    assert orphans == expected["agent_logs_orphans"]
+    [(tickets,)] = query(conformance_warehouse, "select count(*) from marts.fct_cases")
+    assert tickets == expected["tickets_distinct"]
+    [(events,)] = query(
+        conformance_warehouse, "select count(*) from intermediate.int_events__on_cases where not is_orphan"
+    )
+    assert events == expected["events_distinct"]
+    [(incidents,)] = query(conformance_warehouse, "select count(*) from marts.fct_incidents")
+    assert incidents == expected["incidents_distinct"]
+
+
+def test_every_file_reconciles(conformance_warehouse):
+    rows = query(
+        conformance_warehouse,
+        "select file, rows_read, rows_loaded, rows_quarantined, rows_new, rows_duplicate from raw.file_ledger",
+    )
+    assert len(rows) == 5
+    for file, read, loaded, quarantined, new, duplicate in rows:
+        assert read == loaded + quarantined, file
+        assert loaded == new + duplicate, file
+    by_file = {r[0]: r for r in rows}
+    # events_2.jsonl re-delivers 104 events of events_1.jsonl, spelled differently: stored once
+    assert by_file["agent_logs/events_2.jsonl"][5] == 104
+
+
+def test_run_summary_is_printed(conformance_build):
+    _warehouse, _env, stdout = conformance_build
+    assert "trustloop run" in stdout and ": OK" in stdout
+    assert "agent_logs" in stdout and "2187" in stdout  # rows read from the two event files
+    assert "marts.rpt_metrics_export" in stdout
+    assert "checks:" in stdout and " 0 failed" in stdout

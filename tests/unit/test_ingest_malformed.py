@@ -1,0 +1,224 @@
+"""Malformed and awkward inputs: each ends in a clear error or a quarantine row with a
+reason, and every file reconciles (read = loaded + quarantined)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from trustloop.ingest.loader import ingest_source
+
+TICKET_HEADER = (
+    "ticket_id,updated_at,created_at,channel,case_type,priority,customer_id,status,solved_at,"
+    "subject,description,amount_at_stake,csat_score,reopened_count,disputed_at,dispute_outcome"
+)
+GOOD_TICKET = "T1,2026-03-02T10:00:00Z,2026-03-02T09:00:00Z,chat,billing_refund,normal,C1,open,,s,d,10.5,4,0,,"
+
+
+def event(**overrides):
+    row = {
+        "event_id": "e1", "ticket_id": "T1", "occurred_at": "2026-03-02T10:00:00Z", "actor_type": "ai_agent",
+        "actor_id": "bot", "event_type": "case_assigned", "attributes": {"mode": "resolve"},
+    }
+    row.update(overrides)
+    return row
+
+
+@pytest.fixture()
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
+    connection.execute("set TimeZone = 'UTC'")
+    yield connection
+    connection.close()
+
+
+def write(landing: Path, rel: str, text: str | bytes) -> Path:
+    path = landing / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def load(con, landing, source):
+    results = ingest_source(con, landing, source, "test-run")
+    for r in results:
+        assert r.rows_read == r.rows_loaded + r.rows_quarantined, r
+    return results
+
+
+def quarantine(con):
+    return con.execute("select file, line, reason, raw from raw.quarantine order by file, line").fetchall()
+
+
+def test_bad_values_are_quarantined_with_reasons(con, tmp_path):
+    rows = [
+        TICKET_HEADER,
+        GOOD_TICKET,
+        GOOD_TICKET.replace("T1,", "T2,").replace(",chat,", ",pigeon,"),
+        GOOD_TICKET.replace("T1,", "T3,").replace("2026-03-02T10:00:00Z", "yesterday"),
+        GOOD_TICKET.replace("T1,", "T4,").replace(",C1,", ",,"),
+        GOOD_TICKET.replace("T1,", "T5,").replace(",10.5,", ",-3,"),
+        GOOD_TICKET.replace("T1,", "T6,").replace(",4,0,", ",9,0,"),
+        GOOD_TICKET.replace("T1,", "T7,").replace(",4,0,", ",4.5,0,"),
+        "T8,only,three",
+    ]
+    write(tmp_path, "tickets/t.csv", "\n".join(rows) + "\n")
+    [result] = load(con, tmp_path, "tickets")
+    assert (result.rows_read, result.rows_new, result.rows_quarantined) == (8, 1, 7)
+    reasons = {line: reason for _f, line, reason, _raw in quarantine(con)}
+    assert "channel: not one of" in reasons[3] and "pigeon" in reasons[3]
+    assert "updated_at: not an ISO 8601 timestamp" in reasons[4]
+    assert reasons[5] == "customer_id: missing required value"
+    assert "amount_at_stake: below 0" in reasons[6]
+    assert "csat_score: above 5" in reasons[7]
+    assert "csat_score: not a whole number" in reasons[8]
+    assert "row has 3 fields, the header has 16" in reasons[9]
+    raws = {line: raw for _f, line, _r, raw in quarantine(con)}
+    assert raws[9] == "T8,only,three"
+
+
+def test_missing_required_column_rejects_the_file_and_the_run_goes_on(con, tmp_path):
+    header = TICKET_HEADER.replace(",priority", "")
+    row = GOOD_TICKET.replace(",normal", "")
+    write(tmp_path, "tickets/a_bad.csv", header + "\n" + row + "\n" + row.replace("T1", "T2") + "\n")
+    write(tmp_path, "tickets/b_good.csv", TICKET_HEADER + "\n" + GOOD_TICKET + "\n")
+    bad, good = load(con, tmp_path, "tickets")
+    assert bad.status == "rejected"
+    assert bad.error == "tickets/a_bad.csv: missing required column(s): priority"
+    assert (bad.rows_read, bad.rows_loaded, bad.rows_quarantined) == (2, 0, 2)
+    assert good.status == "loaded" and good.rows_new == 1
+    assert con.execute("select count(*) from raw.tickets where _file = 'tickets/a_bad.csv'").fetchone()[0] == 0
+    reasons = [r for f, _l, r, _ in quarantine(con) if f == "tickets/a_bad.csv"]
+    assert reasons == ["file rejected: missing required column(s): priority"] * 2
+
+
+def test_jsonl_unparseable_lines_non_objects_and_bad_utf8(con, tmp_path):
+    lines = [
+        json.dumps(event()).encode(),
+        b'{"event_id": "broken", ',
+        b"[1, 2, 3]",
+        b"",
+        json.dumps(event(event_id="e2", attributes="not an object")).encode(),
+        json.dumps(event(event_id="e3", actor_id="caf\u00e9")).encode()[:-2] + b'\xff"}',
+        json.dumps(event(event_id="e4", event_type="sentiment_snapshot")).encode(),
+    ]
+    write(tmp_path, "agent_logs/e.jsonl", b"\n".join(lines) + b"\n")
+    [result] = load(con, tmp_path, "agent_logs")
+    assert result.rows_read == 6  # the blank line is not a row
+    assert result.rows_new == 2  # e1 and the unknown event type (kept)
+    reasons = {line: reason for _f, line, reason, _raw in quarantine(con)}
+    assert reasons[2] == "unparseable line: not valid JSON"
+    assert reasons[3] == "unparseable line: not a JSON object"
+    assert reasons[5].startswith("attributes: not a JSON object")
+    assert reasons[6].startswith("not valid UTF-8")
+    kept = con.execute("select event_id, event_type from raw.agent_logs order by 1").fetchall()
+    assert kept == [("e1", "case_assigned"), ("e4", "sentiment_snapshot")]
+
+
+def test_event_id_conflicts_and_respelled_duplicates(con, tmp_path):
+    first = [
+        event(),
+        event(event_id="e2", occurred_at="2026-03-02T11:00:00+01:00", actor_type="AI_AGENT"),
+        event(event_id="e2", actor_id="somebody_else"),  # conflict inside the file
+    ]
+    write(tmp_path, "agent_logs/1.jsonl", "\n".join(json.dumps(r) for r in first) + "\n")
+    second = [
+        event(occurred_at="2026-03-02 10:00:00", actor_type=" Ai_Agent "),  # same as e1, spelled differently
+        event(event_id="e1", confidence=0.5),  # conflict with the stored e1
+        event(event_id="e2", occurred_at="2026-03-02T10:00:00Z", attributes={"mode": "resolve"}),  # duplicate of e2
+    ]
+    write(tmp_path, "agent_logs/2.jsonl", "\n".join(json.dumps(r) for r in second) + "\n")
+    r1, r2 = load(con, tmp_path, "agent_logs")
+    assert (r1.rows_new, r1.rows_duplicate, r1.rows_quarantined) == (2, 0, 1)
+    assert (r2.rows_new, r2.rows_duplicate, r2.rows_quarantined) == (0, 2, 1)
+    reasons = [reason for _f, _l, reason, _raw in quarantine(con)]
+    assert any("conflict: event_id e2 re-used with different content (first at line 2)" in r for r in reasons)
+    assert any("conflict: event_id e1 already stored with different content (from agent_logs/1.jsonl line 1)" in r
+               for r in reasons)
+    assert con.execute("select count(*) from raw.agent_logs").fetchone()[0] == 2
+
+
+def test_naive_and_offset_times_mean_the_same_instant(con, tmp_path):
+    rows = [
+        TICKET_HEADER,
+        GOOD_TICKET,
+        GOOD_TICKET.replace("2026-03-02T10:00:00Z", "2026-03-02T11:00:00+01:00"),  # same instant
+        GOOD_TICKET.replace("2026-03-02T10:00:00Z", "2026-03-02 10:00:00"),  # naive = UTC
+        GOOD_TICKET.replace("2026-03-02T10:00:00Z", "2026-03-02T05:00:00-0500").replace(",chat,", ", CHAT ,"),
+    ]
+    write(tmp_path, "tickets/t.csv", "\n".join(rows) + "\n")
+    [result] = load(con, tmp_path, "tickets")
+    assert (result.rows_new, result.rows_duplicate, result.rows_quarantined) == (1, 3, 0)
+    [(updated_at, channel)] = con.execute("select updated_at::varchar, channel from raw.tickets").fetchall()
+    assert (updated_at, channel) == ("2026-03-02 10:00:00", "chat")
+
+
+def test_case_type_normalisation_extra_columns_and_lists(con, tmp_path):
+    header = TICKET_HEADER + ",vendor_tier"
+    write(tmp_path, "tickets/t.csv", header + "\n" + GOOD_TICKET.replace("billing_refund", " Billing - Refund ") + ",gold\n")
+    write(
+        tmp_path,
+        "incidents/i.csv",
+        "incident_id,started_at,detected_at,severity,category,ticket_ids,summary\n"
+        'I1,2026-03-01T00:00:00Z,2026-03-01T01:00:00Z,SEV2,Policy_Breach," T1; T2 ;;",x\n'
+        "I2,2026-03-01T02:00:00Z,2026-03-01T01:00:00Z,sev2,policy_breach,T1,x\n",
+    )
+    load(con, tmp_path, "tickets")
+    load(con, tmp_path, "incidents")
+    [(case_type, extra)] = con.execute("select case_type, _extra from raw.tickets").fetchall()
+    assert case_type == "billing_refund"
+    assert json.loads(extra) == {"vendor_tier": "gold"}
+    [(ids, severity, category)] = con.execute("select ticket_ids, severity, category from raw.incidents").fetchall()
+    assert (ids, severity, category) == (["T1", "T2"], "sev2", "policy_breach")
+    [(reason,)] = con.execute("select reason from raw.quarantine").fetchall()
+    assert reason == "time order: detected_at before started_at"
+
+
+def test_parquet_files_load_with_native_types(con, tmp_path):
+    table = pa.table(
+        {
+            "event_id": ["p1", "p2"],
+            "ticket_id": ["T1", "T1"],
+            "occurred_at": pa.array([1772445600000000, None], pa.timestamp("us", tz="UTC")),
+            "actor_type": ["ai_agent", "human"],
+            "actor_id": ["bot", "h"],
+            "event_type": ["evaluation", "message_sent"],
+            "confidence": [0.7, None],
+            "attributes": ['{"dimension": "tone", "passed": true}', None],
+        }
+    )
+    (tmp_path / "agent_logs").mkdir()
+    pq.write_table(table, tmp_path / "agent_logs" / "p.parquet")
+    [result] = load(con, tmp_path, "agent_logs")
+    assert (result.rows_read, result.rows_new, result.rows_quarantined) == (2, 1, 1)
+    [(occurred, attrs, conf)] = con.execute("select occurred_at::varchar, attributes, confidence from raw.agent_logs").fetchall()
+    assert occurred == "2026-03-02 10:00:00"
+    assert json.loads(attrs) == {"dimension": "tone", "passed": True}
+    assert conf == 0.7
+    [(line, reason)] = con.execute("select line, reason from raw.quarantine").fetchall()
+    assert (line, reason) == (2, "occurred_at: missing required value")
+
+
+def test_parquet_missing_required_column_rejects_file(con, tmp_path):
+    (tmp_path / "incidents").mkdir()
+    pq.write_table(pa.table({"incident_id": ["I1"], "severity": ["sev1"]}), tmp_path / "incidents" / "x.parquet")
+    [result] = load(con, tmp_path, "incidents")
+    assert result.status == "rejected"
+    assert "missing required column(s): started_at, detected_at, category" in result.error
+    assert result.rows_quarantined == 1
+
+
+def test_rerun_reads_nothing_new(con, tmp_path):
+    write(tmp_path, "tickets/t.csv", TICKET_HEADER + "\n" + GOOD_TICKET + "\n")
+    load(con, tmp_path, "tickets")
+    [again] = load(con, tmp_path, "tickets")
+    assert again.status == "skipped_duplicate_file" and again.rows_read == 0
+    assert con.execute("select count(*) from raw.file_ledger").fetchone()[0] == 1
