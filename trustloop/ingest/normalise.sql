@@ -3,9 +3,12 @@
 -- tests/unit/test_normalise.py checks them against an independent Python
 -- reading of the contract, with Hypothesis.
 
+-- Surrounding white space of any kind (spaces, tabs, newlines, NBSP) removed.
+create or replace macro tl_trim(x) as regexp_replace(x, '^[\s\x{00A0}]+|[\s\x{00A0}]+$', '', 'g');
+
 -- A value is missing when its cell is empty or blank (or JSON null, which
 -- arrives here as SQL NULL).
-create or replace macro tl_blank(x) as nullif(trim(x), '');
+create or replace macro tl_blank(x) as nullif(tl_trim(x), '');
 
 -- ISO 8601 timestamp -> naive TIMESTAMP in UTC. With an offset (Z, +hh,
 -- +hhmm, +hh:mm) it is that instant; without one it is UTC. A space may stand
@@ -13,14 +16,14 @@ create or replace macro tl_blank(x) as nullif(trim(x), '');
 create or replace macro tl_ts(x) as
     case
         when regexp_full_match(
-            trim(x),
+            tl_trim(x),
             '\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)? ?([Zz]|[+-]\d{2}(:?\d{2})?)?'
         )
         then timezone(
             'UTC',
             try_cast(
                 regexp_replace(
-                    regexp_replace(trim(x), '[.,](\d{1,6})\d*', '.\1'),
+                    regexp_replace(tl_trim(x), '[.,](\d{1,6})\d*', '.\1'),
                     '[Zz]$', '+00:00'
                 ) as timestamptz
             )
@@ -29,17 +32,17 @@ create or replace macro tl_ts(x) as
 
 -- Enum: case-insensitive, surrounding white space ignored; NULL when not allowed.
 create or replace macro tl_enum(x, allowed) as
-    case when list_contains(allowed, lower(trim(x))) then lower(trim(x)) end;
+    case when list_contains(allowed, lower(tl_trim(x))) then lower(tl_trim(x)) end;
 
 -- case_type: lower case, runs of white space or hyphens become one '_'.
 create or replace macro tl_case_type(x) as
-    nullif(trim(regexp_replace(lower(trim(x)), '[\s\-]+', '_', 'g'), '_'), '');
+    nullif(trim(regexp_replace(lower(tl_trim(x)), '[\s\-]+', '_', 'g'), '_'), '');
 
 -- Numbers as text -> DOUBLE (NULL when not a finite number).
 create or replace macro tl_number(x) as
     case
-        when regexp_full_match(trim(x), '[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?')
-        then try_cast(trim(x) as double)
+        when regexp_full_match(tl_trim(x), '[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?')
+        then try_cast(tl_trim(x) as double)
     end;
 
 -- Whole numbers, also when written as 4.0.
@@ -49,7 +52,7 @@ create or replace macro tl_int(x) as
 
 -- Booleans inside JSON attributes: JSON true/false, or the words true/false/1/0/yes/no.
 create or replace macro tl_bool(x) as
-    case lower(trim(x))
+    case lower(tl_trim(x))
         when 'true' then true when '1' then true when 'yes' then true
         when 'false' then false when '0' then false when 'no' then false
     end;
@@ -60,11 +63,11 @@ create or replace macro tl_try_json(x) as (case when json_valid(x) then x end)::
 -- A JSON object, canonical: keys sorted, minified. NULL when not an object.
 -- A JSON string that holds an object (a CSV cell) is unwrapped once.
 create or replace macro tl_object_text(x) as
-    case json_type(tl_try_json(trim(x)))
-        when 'OBJECT' then trim(x)
+    case json_type(tl_try_json(tl_trim(x)))
+        when 'OBJECT' then tl_trim(x)
         when 'VARCHAR' then
-            case when json_type(tl_try_json(json_extract_string(tl_try_json(trim(x)), '$'))) = 'OBJECT'
-                then json_extract_string(tl_try_json(trim(x)), '$') end
+            case when json_type(tl_try_json(json_extract_string(tl_try_json(tl_trim(x)), '$'))) = 'OBJECT'
+                then json_extract_string(tl_try_json(tl_trim(x)), '$') end
     end;
 
 create or replace macro tl_object(x) as
@@ -84,11 +87,11 @@ create or replace macro tl_list(x) as
     list_filter(
         list_transform(
             case
-                when json_type(tl_try_json(trim(x))) = 'ARRAY'
-                    then json_extract_string(tl_try_json(trim(x)), '$[*]')
-                else string_split(trim(x), ';')
+                when json_type(tl_try_json(tl_trim(x))) = 'ARRAY'
+                    then json_extract_string(tl_try_json(tl_trim(x)), '$[*]')
+                else string_split(tl_trim(x), ';')
             end,
-            lambda v: trim(v)
+            lambda v: tl_trim(v)
         ),
         lambda v: v is not null and v <> ''
     );

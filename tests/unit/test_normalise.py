@@ -1,0 +1,145 @@
+"""Property tests of the contract normalisers (DuckDB macros in trustloop/ingest/normalise.sql)
+against an independent Python reading of the landing contract."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trustloop.ingest.loader import install_macros
+
+CHANNELS = ["email", "chat", "voice", "social", "web"]
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    connection.execute("set TimeZone = 'UTC'")
+    install_macros(connection)
+    yield connection
+    connection.close()
+
+
+def scalar(con, sql, *params):
+    return con.execute(sql, list(params)).fetchone()[0]
+
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+instants = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)).map(
+    lambda d: d.replace(microsecond=(d.microsecond // 1000) * 1000)
+)
+offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: m - m % 15)
+
+
+def spell(instant_utc: datetime, offset_minutes: int | None, sep: str, style: str) -> str:
+    """Write a UTC instant as an ISO 8601 string with the given offset and style."""
+    if offset_minutes is None:
+        local, suffix = instant_utc, ""
+    else:
+        local = instant_utc + timedelta(minutes=offset_minutes)
+        sign = "+" if offset_minutes >= 0 else "-"
+        hh, mm = divmod(abs(offset_minutes), 60)
+        suffix = {"colon": f"{sign}{hh:02d}:{mm:02d}", "compact": f"{sign}{hh:02d}{mm:02d}", "z": "Z"}[style]
+        if style == "z":
+            local, suffix = instant_utc, "Z"
+    text = local.strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+    if local.microsecond:
+        text += f".{local.microsecond:06d}"
+    return text + suffix
+
+
+@SETTINGS
+@given(instant=instants, offset=st.one_of(st.none(), offsets), sep=st.sampled_from(["T", " "]),
+       style=st.sampled_from(["colon", "compact", "z"]), pad=st.sampled_from(["", " ", "  "]))
+def test_timestamps_mean_the_same_instant(con, instant, offset, sep, style, pad):
+    text = pad + spell(instant, offset, sep, style) + pad
+    # independent reading: Python's ISO parser; naive means UTC
+    parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    expected = parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    assert scalar(con, "select tl_ts(?)", text) == expected
+
+
+@SETTINGS
+@given(st.text(max_size=30))
+def test_timestamp_garbage_is_null_never_an_error(con, text):
+    value = scalar(con, "select tl_ts(?)", text)
+    if value is not None:  # only ISO-looking text may parse
+        assert re.match(r"\s*\d{4}-\d{2}-\d{2}", text)
+
+
+@pytest.mark.parametrize("text", ["epoch", "now", "2026-03-02T10:00:00 Europe/Paris", "2026-02-30", "10:00", ""])
+def test_non_iso_timestamps_are_rejected(con, text):
+    assert scalar(con, "select tl_ts(?)", text) is None
+
+
+@SETTINGS
+@given(value=st.sampled_from(CHANNELS + ["pigeon", "e-mail", ""]), case=st.sampled_from(["lower", "upper", "title"]),
+       pad=st.sampled_from(["", " ", "\t "]))
+def test_enums_are_case_and_space_insensitive(con, value, case, pad):
+    text = pad + getattr(value, case)() + pad
+    expected = value if value in CHANNELS else None
+    assert scalar(con, "select tl_enum(?, ['email', 'chat', 'voice', 'social', 'web'])", text) == expected
+
+
+@SETTINGS
+@given(words=st.lists(st.text(alphabet="abcxyz", min_size=1, max_size=6), min_size=1, max_size=4),
+       seps=st.lists(st.sampled_from([" ", "-", "  ", " - ", "_", "--"]), min_size=3, max_size=3),
+       upper=st.booleans())
+def test_case_type_normalisation(con, words, seps, upper):
+    text = words[0]
+    for i, word in enumerate(words[1:]):
+        text += seps[i % len(seps)] + word
+    if upper:
+        text = text.upper()
+    expected = re.sub(r"[\s\-]+", "_", text.strip().lower()).strip("_")
+    assert scalar(con, "select tl_case_type(?)", "  " + text + " ") == expected
+
+
+ids = st.text(alphabet="ABCDEFGHIJ0123456789-", min_size=1, max_size=8)
+
+
+@SETTINGS
+@given(items=st.lists(ids, max_size=5), as_json=st.booleans(), pad=st.sampled_from(["", " "]))
+def test_lists_from_json_or_semicolons(con, items, as_json, pad):
+    text = json.dumps(items) if as_json else ";".join(pad + i + pad for i in items)
+    assert scalar(con, "select tl_list(?)", text) == items
+
+
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), st.text(max_size=8),
+                         st.floats(allow_nan=False, allow_infinity=False, width=32))
+
+
+@SETTINGS
+@given(obj=st.dictionaries(st.text(alphabet="abcdefgh_", min_size=1, max_size=6), json_scalars, max_size=6),
+       as_string=st.booleans())
+def test_json_objects_are_canonical(con, obj, as_string):
+    text = json.dumps(obj)
+    if as_string:  # a CSV cell may hold the object as a JSON string
+        text = json.dumps(text)
+    canonical = scalar(con, "select tl_object(?)", text)
+    assert json.loads(canonical) == obj
+    assert list(json.loads(canonical)) == sorted(obj)
+    # the same object with keys in another order canonicalises identically
+    reordered = json.dumps(dict(reversed(list(obj.items()))))
+    assert scalar(con, "select tl_object(?)", reordered) == canonical
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", "42", '"text"', "{bad json", "null"])
+def test_non_objects_are_rejected(con, text):
+    assert scalar(con, "select tl_object(?)", text) is None
+
+
+def test_offsets_across_dst_boundaries(con):
+    # 2026-03-29 01:30 UTC is after the EU switch; the offset in the text, not the zone rules, decides
+    assert scalar(con, "select tl_ts(?)", "2026-03-29T03:30:00+02:00") == datetime(2026, 3, 29, 1, 30)
+    assert scalar(con, "select tl_ts(?)", "2026-03-29T01:30:00+01:00") == datetime(2026, 3, 29, 0, 30)
+    assert scalar(con, "select tl_ts(?)", "2026-11-01T01:30:00-04:00") == datetime(2026, 11, 1, 5, 30)
+    assert scalar(con, "select tl_ts(?)", "2026-11-01T01:30:00-05:00") == datetime(2026, 11, 1, 6, 30)
+    assert datetime(2026, 1, 1, tzinfo=timezone.utc)
