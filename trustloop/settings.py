@@ -42,6 +42,10 @@ DAGSTER_YAML = """\
 # Written by trustloop.settings: keep Dagster offline and its storage local.
 telemetry:
   enabled: false
+# one writer at a time: DuckDB allows one writing process per warehouse file
+concurrency:
+  runs:
+    max_concurrent_runs: 1
 """
 
 
