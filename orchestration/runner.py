@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from dagster import DagsterInstance
@@ -98,11 +99,18 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING") ->
 
         job = defs.get_job_def(job_name)
         instance = DagsterInstance.get()
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
+        log_dir = settings.output_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = log_dir / "last_run_dbt.log"
+        # dbt's own log lines go to a file unless asked for; the summary stays readable
+        with open(log_path, "w") as log, contextlib.ExitStack() as stack:
+            if log_level != "DEBUG":
+                stack.enter_context(contextlib.redirect_stdout(log))
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
         summary = RunSummary(
             run_id=result.run_id,
             success=result.success,
