@@ -145,81 +145,95 @@ def file_sha256(path: Path) -> str:
 # ------------------------------------------------------------ parsing SQL
 
 
-def _column_sql(column: Column) -> tuple[str, list[str]]:
-    """(typed value expression, [error expressions]) for one contract column of ``_land``."""
-    name = _quote(column.name)
-    text = f"tl_blank({name})"
-    shown = f"' (' || left({name}, 80) || ')'"
-    errors: list[str] = []
+def _value_sql(column: Column) -> str:
+    """Typed value of one column, from its trimmed text ``t`` (stage 2)."""
+    t = _quote(column.name)
     kind = column.kind
-    if kind == "id":
-        value = text
-    elif kind == "text":
-        value = f"case when {text} is not null then {name} end"
-    elif kind == "ts":
-        value = f"tl_ts({text})"
-        errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not an ISO 8601 timestamp' || {shown} end")
-    elif kind == "enum":
-        allowed = _sql_list(column.values)
-        value = f"tl_enum({text}, {allowed})"
-        errors.append(
-            f"case when {text} is not null and {value} is null then '{column.name}: not one of "
-            f"{', '.join(column.values)}' || {shown} end"
-        )
-    elif kind == "case_type":
-        value = f"tl_case_type({text})"
-    elif kind == "event_type":
-        value = f"lower({text})"
-    elif kind in ("decimal", "int", "float"):
-        number = f"tl_number({text})"
-        if kind == "decimal":
-            value = f"case when {number} is not null then try_cast({text} as decimal(18, 4)) end"
-            errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not a decimal number' || {shown} end")
-        elif kind == "int":
-            value = f"tl_int({text})"
-            errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not a whole number' || {shown} end")
-        else:
-            value = number
-            errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not a number' || {shown} end")
-        if column.low is not None:
-            errors.append(f"case when {value} < {column.low} then '{column.name}: below {column.low:g}' || {shown} end")
-        if column.high is not None:
-            errors.append(f"case when {value} > {column.high} then '{column.name}: above {column.high:g}' || {shown} end")
-    elif kind == "object":
-        value = f"tl_object({text})"
-        errors.append(f"case when {text} is not null and {value} is null then '{column.name}: not a JSON object' || {shown} end")
-    elif kind == "list":
-        value = f"tl_list({text})"
-    else:  # pragma: no cover
-        raise ValueError(kind)
-    if column.default is not None:
-        value = f"coalesce({value}, {column.default})"
+    if kind in ("id", "text"):
+        return t
+    if kind == "ts":
+        return f"tl_ts({t})"
+    if kind == "enum":
+        return f"tl_enum({t}, {_sql_list(column.values)})"
+    if kind == "case_type":
+        return f"tl_case_type({t})"
+    if kind == "event_type":
+        return f"lower({t})"
+    if kind == "decimal":
+        return f"case when tl_number({t}) is not null then try_cast({t} as decimal(18, 4)) end"
+    if kind == "int":
+        return f"tl_int({t})"
+    if kind == "float":
+        return f"tl_number({t})"
+    if kind == "object":
+        return f"tl_object({t})"
+    if kind == "list":
+        return f"tl_list({t})"
+    raise ValueError(kind)  # pragma: no cover
+
+
+def _error_sql(column: Column) -> list[str]:
+    """Error messages for one column, from its text ``t`` and typed value ``v__<name>`` (stage 3)."""
+    t, v = _quote(column.name), _quote("v__" + column.name)
+    shown = f"' (' || left({t}, 80) || ')'"
+    problem = {
+        "ts": "not an ISO 8601 timestamp",
+        "enum": "not one of " + ", ".join(column.values),
+        "decimal": "not a decimal number",
+        "int": "not a whole number",
+        "float": "not a number",
+        "object": "not a JSON object",
+    }.get(column.kind)
+    errors = []
     if column.required:
-        errors.insert(0, f"case when {text} is null then '{column.name}: missing required value' end")
-    return value, errors
+        errors.append(f"case when {t} is null then '{column.name}: missing required value' end")
+    if problem:
+        errors.append(f"case when {t} is not null and {v} is null then '{column.name}: {problem}' || {shown} end")
+    if column.low is not None:
+        errors.append(f"case when {v} < {column.low} then '{column.name}: below {column.low:g}' || {shown} end")
+    if column.high is not None:
+        errors.append(f"case when {v} > {column.high} then '{column.name}: above {column.high:g}' || {shown} end")
+    return errors
 
 
-def parse_sql(source: Source) -> str:
-    """SELECT over temp table ``_land`` giving typed columns, ``_error`` and ``_row_hash``."""
-    values, errors = [], []
-    for column in source.columns:
-        value, errs = _column_sql(column)
-        values.append(f"{value} as {_quote(column.name)}")
-        errors.extend(errs)
+def parse_statements(source: Source) -> list[str]:
+    """SQL turning temp table ``_land`` (text) into ``_parsed`` (typed, with ``_error`` and ``_row_hash``).
+
+    Three materialised stages so that every value is trimmed once and parsed once:
+    ``_t`` trimmed text, ``_v`` typed values, ``_parsed`` final columns + errors + hash.
+    """
+    trimmed = []
+    for c in source.columns:
+        q = _quote(c.name)
+        # free text keeps its spacing; it is only checked for being blank
+        trimmed.append(f"case when tl_blank({q}) is not null then {q} end as {q}" if c.kind == "text"
+                       else f"tl_blank({q}) as {q}")
+    values = [f"{_value_sql(c)} as {_quote('v__' + c.name)}" for c in source.columns]
+    errors = [e for c in source.columns for e in _error_sql(c)]
     for earlier, later in source.time_order:
         errors.append(
-            f"case when tl_ts(tl_blank({_quote(later)})) < tl_ts(tl_blank({_quote(earlier)})) "
+            f"case when {_quote('v__' + later)} < {_quote('v__' + earlier)} "
             f"then 'time order: {later} before {earlier}' end"
         )
+    final = []
+    for c in source.columns:
+        v = _quote("v__" + c.name)
+        final.append(f"{f'coalesce({v}, {c.default})' if c.default is not None else v} as {_quote(c.name)}")
     hashed = ", ".join(f"coalesce(cast({_quote(c)} as varchar), chr(30))" for c in source.column_names)
-    return f"""
-        select *, sha256(concat_ws(chr(31), {hashed})) as _row_hash
-        from (
-            select {", ".join(values)},
-                   _extra, _line, _raw,
-                   coalesce(_pre_error, nullif(concat_ws('; ', {", ".join(errors)}), '')) as _error
-            from _land
-        )"""
+    return [
+        "create or replace temp table _t as select _line, _raw, _pre_error, _extra, "
+        + ", ".join(trimmed) + " from _land",
+        "create or replace temp table _v as select *, " + ", ".join(values) + " from _t",
+        f"""create or replace temp table _parsed as
+            select *, sha256(concat_ws(chr(31), {hashed})) as _row_hash
+            from (
+                select {", ".join(final)}, _extra, _line, _raw,
+                       coalesce(_pre_error, nullif(concat_ws('; ', {", ".join(errors)}), '')) as _error
+                from _v
+            )""",
+        "drop table if exists _t",
+        "drop table if exists _v",
+    ]
 
 
 def _classify_sql(source: Source) -> str:
@@ -324,7 +338,8 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
 
             empty_land(con, source)
 
-    con.execute("create or replace temp table _parsed as " + parse_sql(source))
+    for statement in parse_statements(source):
+        con.execute(statement)
     if rejected:
         con.execute("update _parsed set _error = ?", [f"file rejected: {rejected}"])
     con.execute(_classify_sql(source))

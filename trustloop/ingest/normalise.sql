@@ -4,7 +4,8 @@
 -- reading of the contract, with Hypothesis.
 
 -- Surrounding white space of any kind (spaces, tabs, newlines, NBSP) removed.
-create or replace macro tl_trim(x) as regexp_replace(x, '^[\s\x{00A0}]+|[\s\x{00A0}]+$', '', 'g');
+create or replace macro tl_trim(x) as
+    trim(x, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(133) || chr(160) || chr(8199) || chr(8239) || chr(12288));
 
 -- A value is missing when its cell is empty or blank (or JSON null, which
 -- arrives here as SQL NULL).
@@ -71,15 +72,9 @@ create or replace macro tl_object_text(x) as
     end;
 
 create or replace macro tl_object(x) as
-    case when tl_object_text(x) is not null then
-        '{' || array_to_string(
-            list_transform(
-                list_sort(json_keys(tl_object_text(x)::json)),
-                lambda k: to_json(k) || ':' || json_extract(tl_object_text(x)::json, '$."' || k || '"')::varchar
-            ),
-            ','
-        ) || '}'
-    end;
+    to_json(map_from_entries(list_sort(map_entries(
+        try_cast(tl_object_text(x)::json as map(varchar, json))
+    ))))::varchar;
 
 -- A list: a JSON array of strings, or ';'-separated text. Items trimmed,
 -- blanks dropped, order kept.

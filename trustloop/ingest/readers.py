@@ -14,6 +14,7 @@ DuckDB through Arrow.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,7 +58,113 @@ def _insert_batch(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]
         con.unregister("_tl_batch")
 
 
+# ------------------------------------------------------------ lines, fast
+
+
+BLOCK_BYTES = 32 << 20
+
+
+def _decode_block(data: bytes) -> tuple[list[str], dict[int, str]]:
+    """Split a block of whole lines; decode it as UTF-8 (line by line only when that fails)."""
+    errors: dict[int, str] = {}
+    try:
+        lines = data.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        lines = []
+        for i, raw in enumerate(data.split(b"\n")):
+            text, error = _decode(raw)
+            lines.append(text)
+            if error:
+                errors[i] = error
+    return [line[:-1] if line.endswith("\r") else line for line in lines], errors
+
+
+def _line_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str]]]:
+    """(number of the block's first line, its lines, decode errors by index), in blocks of ~32 MiB."""
+    line_no = 1
+    rest = b""
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(BLOCK_BYTES)
+            if not chunk:
+                break
+            data = rest + chunk
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            rest = data[cut + 1 :]
+            lines, errors = _decode_block(data[:cut])
+            if line_no == 1 and lines and lines[0].startswith("\ufeff"):
+                lines[0] = lines[0][1:]
+            yield line_no, lines, errors
+            line_no += len(lines)
+    if rest:
+        lines, errors = _decode_block(rest)
+        if line_no == 1 and lines and lines[0].startswith("\ufeff"):
+            lines[0] = lines[0][1:]
+        yield line_no, lines, errors
+
+
+def _insert_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str], columns: list[list]) -> None:
+    arrays = [pa.array(columns[0], pa.int64())] + [pa.array(col, pa.string()) for col in columns[1:]]
+    con.register("_tl_batch", pa.Table.from_arrays(arrays, names=names))
+    try:
+        con.execute(f"insert into {table} select * from _tl_batch")
+    finally:
+        con.unregister("_tl_batch")
+
+
 # --------------------------------------------------------------------------- CSV
+
+
+class _MultilineRecords(Exception):
+    """A quoted field spans lines: the line-per-record fast path does not apply."""
+
+
+def _csv_table(con: duckdb.DuckDBPyConnection, width: int) -> list[str]:
+    cols = [f"c{i}" for i in range(width)]
+    con.execute(
+        "create or replace temp table _land_csv (_line bigint, _raw varchar, _pre_error varchar, "
+        + ", ".join(f"{c} varchar" for c in cols)
+        + ")"
+    )
+    return ["_line", "_raw", "_pre_error"] + cols
+
+
+def _header(line: str) -> list[str]:
+    return [h.strip().lower() for h in next(csv.reader([line]), [])]
+
+
+def _read_csv_fast(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """One record per line (no quoted line breaks): parse whole blocks with the C csv reader."""
+    names: list[str] | None = None
+    table_cols: list[str] = []
+    for first, lines, errors in _line_blocks(path):
+        offset = 0
+        if names is None:
+            names = _header(lines[0]) if lines else []
+            table_cols = _csv_table(con, max(len(names), 1))
+            offset = 1
+        if any(line.count('"') & 1 for line in lines):
+            raise _MultilineRecords
+        width = len(names)
+        good_lines, good_raw, good_err, good = [], [], [], []
+        for i, record in enumerate(csv.reader(lines[offset:]), offset):
+            if not record or (len(record) == 1 and not record[0].strip() and width > 1):
+                continue  # blank line: not a row
+            error = errors.get(i)
+            if len(record) != width:
+                error = error or f"row has {len(record)} fields, the header has {width}"
+                record = [None] * width
+            good_lines.append(first + i)
+            good_raw.append(lines[i])
+            good_err.append(error)
+            good.append(record)
+        if good:
+            columns = [good_lines, good_raw, good_err] + [list(c) for c in zip(*good, strict=True)]
+            _insert_columns(con, "_land_csv", table_cols, columns)
+    return names or []
 
 
 class _LineRecorder:
@@ -88,7 +195,8 @@ class _LineRecorder:
         return raw, error
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
+def _read_csv_records(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """General path: records may span lines; the raw text of each record is kept."""
     with open(path, "rb") as handle:
         recorder = _LineRecorder(handle)
         reader = csv.reader(iter(recorder))
@@ -98,19 +206,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Non
             header = []
         recorder.take()
         names = [h.strip().lower() for h in header]
-        if not names:
-            raise FileRejected("the file is empty: no header row")
-        duplicated = sorted({n for n in names if names.count(n) > 1})
-        if duplicated:
-            raise FileRejected(f"duplicate column(s) in header: {', '.join(duplicated)}")
-        missing = [c for c in source.required if c not in names]
         width = len(names)
-        cols = [f"c{i}" for i in range(width)]
-        con.execute(
-            "create or replace temp table _land_csv (_line bigint, _raw varchar, _pre_error varchar, "
-            + ", ".join(f"{c} varchar" for c in cols)
-            + ")"
-        )
+        table_cols = _csv_table(con, max(width, 1))
         rows: list[list] = []
         start = recorder.line_no + 1
         while True:
@@ -133,10 +230,23 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Non
             rows.append([start, raw, error] + record)
             start = recorder.line_no + 1
             if len(rows) >= BATCH_ROWS:
-                _insert_batch(con, "_land_csv", ["_line", "_raw", "_pre_error"] + cols, rows)
+                _insert_batch(con, "_land_csv", table_cols, rows)
                 rows = []
-        _insert_batch(con, "_land_csv", ["_line", "_raw", "_pre_error"] + cols, rows)
+        _insert_batch(con, "_land_csv", table_cols, rows)
+    return names
 
+
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
+    try:
+        names = _read_csv_fast(con, path)
+    except _MultilineRecords:
+        names = _read_csv_records(con, path)
+    if not names:
+        raise FileRejected("the file is empty: no header row")
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise FileRejected(f"duplicate column(s) in header: {', '.join(duplicated)}")
+    missing = [c for c in source.required if c not in names]
     known = set(source.column_names)
     select = ["_line", "_raw", "_pre_error"]
     for column in source.columns:
@@ -161,19 +271,16 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Non
 
 def _read_jsonl_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute("create or replace temp table _land_json (_line bigint, _raw varchar, _pre_error varchar)")
-    rows: list[list] = []
-    with open(path, "rb") as handle:
-        for line_no, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue  # blank line: not a row
-            text, error = _decode(raw)
-            if line_no == 1 and text.startswith("\ufeff"):
-                text = text[1:]
-            rows.append([line_no, text.rstrip("\r\n"), error])
-            if len(rows) >= BATCH_ROWS:
-                _insert_batch(con, "_land_json", ["_line", "_raw", "_pre_error"], rows)
-                rows = []
-    _insert_batch(con, "_land_json", ["_line", "_raw", "_pre_error"], rows)
+    for first, lines, errors in _line_blocks(path):
+        numbers = list(range(first, first + len(lines)))
+        problems = [errors.get(i) for i in range(len(lines))] if errors else [None] * len(lines)
+        arrays = [pa.array(numbers, pa.int64()), pa.array(lines, pa.string()), pa.array(problems, pa.string())]
+        con.register("_tl_batch", pa.Table.from_arrays(arrays, names=["_line", "_raw", "_pre_error"]))
+        try:
+            # blank lines are not rows
+            con.execute("insert into _land_json select * from _tl_batch where tl_blank(_raw) is not null")
+        finally:
+            con.unregister("_tl_batch")
 
 
 def _read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
@@ -197,7 +304,9 @@ def _read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, source: Sourc
 
 
 def _json_to_land(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """One JSON parse per row: json_transform to a struct of the contract's columns (as text)."""
     known = _sql_list(list(source.column_names))
+    spec = json.dumps({c.name: ("JSON" if c.kind in ("object", "list") else "VARCHAR") for c in source.columns})
     select = ["_line", "_raw"]
     select.append(
         """coalesce(_pre_error,
@@ -206,14 +315,26 @@ def _json_to_land(con: duckdb.DuckDBPyConnection, source: Source) -> None:
            ) as _pre_error"""
     )
     for column in source.columns:
-        path = "$." + _quote(column.name)
-        select.append(f"case when _ok then tl_json_text(_j, '{path}') end as {_quote(column.name)}")
-    select.append(f"case when _ok then nullif(tl_json_extras(_j, {known}), '{{}}') end as _extra")
+        field = f"_s.{_quote(column.name)}"
+        if column.kind in ("object", "list"):
+            # a JSON string holding the value (as a CSV cell would) is unwrapped; null stays null
+            value = (
+                f"case json_type({field}) when 'NULL' then null when 'VARCHAR' then json_extract_string({field}, '$') "
+                f"else {field}::varchar end"
+            )
+        else:
+            value = field
+        select.append(f"case when _ok then {value} end as {_quote(column.name)}")
+    select.append(
+        f"case when _ok and len(list_filter(json_keys(_j), lambda k: not list_contains({known}, k))) > 0 "
+        f"then tl_json_extras(_j, {known}) end as _extra"
+    )
     con.execute(
         "create or replace temp table _land as select "
         + ", ".join(select)
-        + " from (select *, _pre_error is null and coalesce(json_type(_j) = 'OBJECT', false) as _ok"
-        " from (select *, tl_try_json(_raw) as _j from _land_json))"
+        + f" from (select *, case when _ok then json_transform(_j, '{spec}') end as _s from ("
+        "select *, _pre_error is null and coalesce(json_type(_j) = 'OBJECT', false) as _ok"
+        " from (select *, tl_try_json(_raw) as _j from _land_json)))"
     )
     con.execute("drop table if exists _land_json")
 

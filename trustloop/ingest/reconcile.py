@@ -1,10 +1,95 @@
-"""Per-file reconciliation of the raw layer against the file ledger."""
+"""Per-file reconciliation of the raw layer against the file ledger.
+
+One row per landing file (source, path) with what the ledger says and what
+the warehouse holds. A file reconciles when
+
+- rows_read = rows_loaded + rows_quarantined (the landing contract's rule),
+- rows_loaded = rows_new + rows_duplicate,
+- the rows stored from it = rows_new, and
+- the rows quarantined from it = rows_quarantined.
+
+``reconciliation_problems`` lists the files that do not (the ingestion
+assets fail on it); the quality suites validate and store the same rows per
+file (expectations/suites/raw_*.py).
+"""
 
 from __future__ import annotations
 
 import duckdb
 
 from trustloop.ingest.contract import SOURCES
+
+RECONCILIATION_COLUMNS = (
+    "source", "file", "files_in_ledger", "rows_read", "rows_loaded", "rows_new", "rows_duplicate",
+    "rows_quarantined", "rows_stored", "rows_held_in_quarantine", "loaded_plus_quarantined",
+    "new_plus_duplicate", "reconciles", "observed",
+)
+
+
+def file_reconciliation_sql(source: str | None = None) -> str:
+    """SELECT giving one row per (source, file) with the reconciliation counts (RECONCILIATION_COLUMNS).
+
+    Files the ledger skipped as duplicates of an earlier file count zero
+    rows. Files present in the raw tables or the quarantine but absent from
+    the ledger appear too (with zero ledger counts), so they never reconcile.
+    """
+    if source is not None and source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}")
+    names = [source] if source else list(SOURCES)
+    stored_union = " union all ".join(
+        f"select '{name}' as source, _file as file, count(*) as n from raw.{name} group by _file" for name in names
+    )
+    source_filter = f"where source = '{source}'" if source else ""
+    return f"""
+        with ledger as (
+            select source, file, count(*) as files_in_ledger,
+                   sum(rows_read) as rows_read, sum(rows_loaded) as rows_loaded, sum(rows_new) as rows_new,
+                   sum(rows_duplicate) as rows_duplicate, sum(rows_quarantined) as rows_quarantined
+            from raw.file_ledger {source_filter} group by source, file
+        ),
+        stored as ({stored_union}),
+        quarantined as (
+            select source, file, count(*) as n from raw.quarantine {source_filter} group by source, file
+        ),
+        joined as (
+            select
+                coalesce(l.source, s.source, q.source) as source,
+                coalesce(l.file, s.file, q.file) as file,
+                cast(coalesce(l.files_in_ledger, 0) as bigint) as files_in_ledger,
+                cast(coalesce(l.rows_read, 0) as bigint) as rows_read,
+                cast(coalesce(l.rows_loaded, 0) as bigint) as rows_loaded,
+                cast(coalesce(l.rows_new, 0) as bigint) as rows_new,
+                cast(coalesce(l.rows_duplicate, 0) as bigint) as rows_duplicate,
+                cast(coalesce(l.rows_quarantined, 0) as bigint) as rows_quarantined,
+                cast(coalesce(s.n, 0) as bigint) as rows_stored,
+                cast(coalesce(q.n, 0) as bigint) as rows_held_in_quarantine
+            from ledger l
+            full join stored s on s.source = l.source and s.file = l.file
+            full join quarantined q on q.source = coalesce(l.source, s.source) and q.file = coalesce(l.file, s.file)
+        )
+        select
+            *,
+            rows_loaded + rows_quarantined as loaded_plus_quarantined,
+            rows_new + rows_duplicate as new_plus_duplicate,
+            (files_in_ledger > 0
+             and rows_read = rows_loaded + rows_quarantined
+             and rows_loaded = rows_new + rows_duplicate
+             and rows_stored = rows_new
+             and rows_held_in_quarantine = rows_quarantined) as reconciles,
+            'read ' || rows_read || ' = loaded ' || rows_loaded || ' (new ' || rows_new || ' + duplicate '
+                || rows_duplicate || ') + quarantined ' || rows_quarantined || '; stored ' || rows_stored
+                || ', in quarantine ' || rows_held_in_quarantine
+                || case when files_in_ledger = 0 then '; not in the file ledger' else '' end as observed
+        from joined
+        order by source, file
+    """
+
+
+def file_reconciliation(con: duckdb.DuckDBPyConnection, source: str | None = None) -> list[dict]:
+    """The per-file reconciliation rows (dicts keyed by RECONCILIATION_COLUMNS)."""
+    cursor = con.execute(file_reconciliation_sql(source))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def reconciliation_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -22,28 +107,10 @@ def reconciliation_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
                order by file"""
         ).fetchall()
     ]
-    stored_union = " union all ".join(
-        f"select '{name}' as source, _file as file, count(*) as n from raw.{name} group by _file" for name in SOURCES
-    )
-    rows = con.execute(
-        f"""
-        with ledger as (
-            select source, file, sum(rows_new) as rows_new, sum(rows_quarantined) as rows_quarantined
-            from raw.file_ledger group by source, file
-        ),
-        stored as ({stored_union}),
-        quarantined as (select source, file, count(*) as n from raw.quarantine group by source, file)
-        select coalesce(l.source, s.source, q.source), coalesce(l.file, s.file, q.file),
-               coalesce(l.rows_new, 0), coalesce(s.n, 0), coalesce(l.rows_quarantined, 0), coalesce(q.n, 0)
-        from ledger l
-        full join stored s on s.source = l.source and s.file = l.file
-        full join quarantined q on q.source = coalesce(l.source, s.source) and q.file = coalesce(l.file, s.file)
-        where coalesce(l.rows_new, 0) <> coalesce(s.n, 0) or coalesce(l.rows_quarantined, 0) <> coalesce(q.n, 0)
-        order by 1, 2
-        """
-    ).fetchall()
     problems += [
-        f"{source} {file}: ledger says {new} new / {quar} quarantined, warehouse holds {stored} / {held}"
-        for source, file, new, stored, quar, held in rows
+        f"{r['source']} {r['file']}: ledger says {r['rows_new']} new / {r['rows_quarantined']} quarantined, "
+        f"warehouse holds {r['rows_stored']} / {r['rows_held_in_quarantine']}"
+        for r in file_reconciliation(con)
+        if r["rows_new"] != r["rows_stored"] or r["rows_quarantined"] != r["rows_held_in_quarantine"]
     ]
     return problems
