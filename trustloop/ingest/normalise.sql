@@ -3,9 +3,10 @@
 -- tests/unit/test_normalise.py checks them against an independent Python
 -- reading of the contract, with Hypothesis.
 
--- Surrounding white space of any kind (spaces, tabs, newlines, NBSP) removed.
-create or replace macro tl_trim(x) as
-    trim(x, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(133) || chr(160) || chr(8199) || chr(8239) || chr(12288));
+-- Surrounding white space of any kind removed: the literal holds space, tab, LF, VT, FF, CR,
+-- NEL, no-break space, figure space, narrow no-break space and ideographic space.
+create or replace macro tl_trim(x) as trim(x, ' 	
+   　');
 
 -- A value is missing when its cell is empty or blank (or JSON null, which
 -- arrives here as SQL NULL).
@@ -59,22 +60,16 @@ create or replace macro tl_bool(x) as
     end;
 
 -- Text -> JSON, NULL when the text is not valid JSON (never raises).
-create or replace macro tl_try_json(x) as (case when json_valid(x) then x end)::json;
+create or replace macro tl_try_json(x) as try_cast(x as json);
 
--- A JSON object, canonical: keys sorted, minified. NULL when not an object.
--- A JSON string that holds an object (a CSV cell) is unwrapped once.
-create or replace macro tl_object_text(x) as
-    case json_type(tl_try_json(tl_trim(x)))
-        when 'OBJECT' then tl_trim(x)
-        when 'VARCHAR' then
-            case when json_type(tl_try_json(json_extract_string(tl_try_json(tl_trim(x)), '$'))) = 'OBJECT'
-                then json_extract_string(tl_try_json(tl_trim(x)), '$') end
-    end;
-
+-- A JSON object, canonical: keys sorted, minified. NULL when not an object
+-- (or when a key repeats). A JSON string that holds an object (a CSV cell
+-- written as a JSON string) is unwrapped once.
 create or replace macro tl_object(x) as
-    to_json(map_from_entries(list_sort(map_entries(
-        try_cast(tl_object_text(x)::json as map(varchar, json))
-    ))))::varchar;
+    to_json(map_from_entries(list_sort(map_entries(coalesce(
+        try_cast(try_cast(x as json) as map(varchar, json)),
+        try_cast(try_cast(json_extract_string(try_cast(x as json), '$') as json) as map(varchar, json))
+    )))))::varchar;
 
 -- A list: a JSON array of strings, or ';'-separated text. Items trimmed,
 -- blanks dropped, order kept.

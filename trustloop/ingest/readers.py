@@ -272,15 +272,14 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Non
 def _read_jsonl_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute("create or replace temp table _land_json (_line bigint, _raw varchar, _pre_error varchar)")
     for first, lines, errors in _line_blocks(path):
-        numbers = list(range(first, first + len(lines)))
-        problems = [errors.get(i) for i in range(len(lines))] if errors else [None] * len(lines)
-        arrays = [pa.array(numbers, pa.int64()), pa.array(lines, pa.string()), pa.array(problems, pa.string())]
-        con.register("_tl_batch", pa.Table.from_arrays(arrays, names=["_line", "_raw", "_pre_error"]))
-        try:
-            # blank lines are not rows
-            con.execute("insert into _land_json select * from _tl_batch where tl_blank(_raw) is not null")
-        finally:
-            con.unregister("_tl_batch")
+        keep = [i for i, line in enumerate(lines) if line.strip()]  # blank lines are not rows
+        if len(keep) < len(lines):
+            numbers = [first + i for i in keep]
+            texts = [lines[i] for i in keep]
+        else:
+            numbers, texts = list(range(first, first + len(lines))), lines
+        problems = [errors.get(i) for i in keep] if errors else [None] * len(texts)
+        _insert_columns(con, "_land_json", ["_line", "_raw", "_pre_error"], [numbers, texts, problems])
 
 
 def _read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
