@@ -31,5 +31,10 @@ test: setup
 test-fast: setup
 	$(VENV)/bin/python -m pytest -q -m "not slow"
 
+## make bench: the benchmark harness (10k and 100k tickets; SIZES=10000,100000,1000000 for more)
+SIZES ?= 10000,100000
+bench: setup
+	$(VENV)/bin/python -m bench --sizes $(SIZES)
+
 clean:
 	rm -rf output dbt_project/target dbt_project/logs .pytest_cache

@@ -1,0 +1,1 @@
+"""Benchmark harness (not timed tests): see bench/README.md."""

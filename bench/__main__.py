@@ -1,0 +1,140 @@
+"""Benchmark harness.
+
+    python -m bench                       # 10k and 100k tickets
+    python -m bench --sizes 10000,100000,1000000
+    make bench                            # the same as the first line
+
+For each size: generate a demo landing folder (timed), compute the floor
+(bench/floor.py: the metrics export with bare DuckDB), then, as whole
+processes on a fresh warehouse: a full `trustloop run`, an incremental run
+after adding ~1 % new files, and a no-op re-run. Wall time and peak RSS of
+each; ratios to the floor and to the full run. Results go to
+bench/results.md (and bench/results.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+PY = sys.executable
+TRUSTLOOP = str(Path(PY).with_name("trustloop"))
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> dict:
+    out = subprocess.run([PY, "-m", "bench.measure", "--", *cmd], env=env, cwd=PROJECT,
+                         capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["returncode"] != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{result['stderr_tail']}")
+    return result
+
+
+def add_increment(landing: Path, tickets: int, workdir: Path) -> int:
+    """~1 % new data as new files: a small demo with other ids, renamed so it cannot collide."""
+    from trustloop.demo.generator import generate
+
+    extra = workdir / "increment"
+    if extra.exists():
+        shutil.rmtree(extra)
+    generate(extra, tickets=max(tickets // 100, 50), seed=99991, progress=False)
+    files = 0
+    for source in ("tickets", "agent_logs", "incidents"):
+        for path in sorted((extra / source).glob("*")):
+            if path.suffix == ".parquet":
+                continue  # ids inside Parquet cannot be rewritten as text
+            text = path.read_text().replace("TCK-", "TCKX-").replace("ev-", "evx-").replace("INC-", "INCX-")
+            (landing / source / f"zz_increment_{path.name}").write_text(text)
+            files += 1
+    return files
+
+
+def bench_size(tickets: int, root: Path, keep: bool) -> dict:
+    from trustloop.demo.generator import generate  # noqa: F401  (import cost outside the timings)
+
+    work = root / f"n{tickets}"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    landing = work / "landing"
+    env = dict(os.environ, TRUSTLOOP_OUTPUT_DIR=str(work / "output"), TRUSTLOOP_LANDING_DIR=str(landing),
+               TRUSTLOOP_WAREHOUSE=str(work / "output" / "warehouse.duckdb"), DAGSTER_HOME=str(work / "dagster"))
+    result: dict = {"tickets": tickets}
+    result["generate"] = measure([TRUSTLOOP, "demo", "--out", str(landing), "--tickets", str(tickets),
+                                  "--seed", "5", "--no-progress"], env)
+    result["landing_bytes"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
+    result["floor"] = measure([PY, "-m", "bench.floor", str(landing), "--out", str(work / "floor.csv")], env)
+    result["full"] = measure([TRUSTLOOP, "run"], env)
+    result["increment_files"] = add_increment(landing, tickets, work)
+    result["incremental"] = measure([TRUSTLOOP, "run"], env)
+    result["noop"] = measure([TRUSTLOOP, "run"], env)
+    if not keep:
+        shutil.rmtree(work)
+    return result
+
+
+def render(results: list[dict], machine: dict) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {machine['date']} on {machine['machine']} ({machine['cpus']} CPUs, Python {machine['python']}).",
+        "Regenerate with `make bench` (or `python -m bench --sizes ...`). Whole processes, wall time;",
+        "peak RSS is the largest process of the step (dbt runs as a child of `trustloop run`).",
+        "",
+        "| tickets | landing MB | generate s | floor s | full run s | full / floor | incremental s | incr / full |"
+        " no-op s | no-op / full | peak RSS full MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        full, floor = r["full"]["seconds"], r["floor"]["seconds"]
+        lines.append(
+            f"| {r['tickets']:,} | {r['landing_bytes'] / 1e6:,.0f} | {r['generate']['seconds']:.1f} | {floor:.1f} | "
+            f"{full:.1f} | {full / floor:.1f}x | {r['incremental']['seconds']:.1f} | "
+            f"{r['incremental']['seconds'] / full:.0%} | {r['noop']['seconds']:.1f} | {r['noop']['seconds'] / full:.0%} | "
+            f"{r['full']['peak_rss_mib']:,.0f} |"
+        )
+    lines += [
+        "",
+        "Targets: full run <= 2x the floor at 1M tickets; incremental (1 % new files) <= 10 % of a full run;",
+        "no-op re-run <= 5 % of a full run; peak RSS <= 2 GiB at 1M tickets; demo generator 1M tickets <= 2 min.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated ticket counts")
+    parser.add_argument("--work", type=Path, default=HERE / "out", help="scratch folder (git-ignored)")
+    parser.add_argument("--keep", action="store_true", help="keep the landing folders and warehouses")
+    parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    results = []
+    for n in sizes:
+        print(f"benchmarking {n:,} tickets ...", file=sys.stderr)
+        results.append(bench_size(n, args.work, args.keep))
+        print(json.dumps(results[-1], default=str)[:400], file=sys.stderr)
+    machine = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": f"{platform.system()} {platform.machine()}",
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    args.results.write_text(render(results, machine))
+    args.results.with_suffix(".json").write_text(json.dumps({"machine": machine, "results": results}, indent=2))
+    print(args.results.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
