@@ -97,7 +97,7 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING") ->
     with run_lock(settings.lock_file, settings.lock_timeout):
         from orchestration.definitions import defs
 
-        job = defs.get_job_def(job_name)
+        job = defs.resolve_job_def(job_name)
         instance = DagsterInstance.get()
         log_dir = settings.output_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
