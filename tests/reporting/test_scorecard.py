@@ -1,0 +1,185 @@
+"""The weekly scorecard from the demo data: what it shows, where its numbers come from, and its fallbacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import query, run_trustloop
+from tests.reporting.page_checks import check_numbers_against_marts, external_references, parse
+from trustloop.reports.collect import collect_scorecard
+from trustloop.reports.render import SECTIONS, render_scorecard
+
+pytestmark = pytest.mark.slow
+
+FIXED_NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
+
+
+def test_report_command_writes_scorecard_memos_and_finance_export(report_build):
+    out = report_build.out
+    assert report_build.scorecard.name == "scorecard_2026-W47.html"  # demo data ends Sunday 2026-11-22
+    assert "scorecard for week 2026-W47 (2026-11-16 to 2026-11-22)" in report_build.stdout
+    for name in ("roi_monthly.csv", "roi_total.csv", "roi_assumptions.csv", "roi.xlsx"):
+        assert (out / "finance" / name).stat().st_size > 100
+    html = report_build.scorecard.read_text()
+    links = [e.attrs["href"] for e in parse(html).elements if e.tag == "a" and e.attrs.get("href", "").startswith("memos/")]
+    changes = query(report_build.warehouse, "select count(*) from marts.rpt_autonomy_recommendations "
+                                            "where action in ('promote', 'demote')")[0][0]
+    assert changes > 0  # the demo plants case types whose autonomy must change
+    assert len(links) == changes  # each recommended change links its approval memo...
+    for link in links:  # ...which was copied beside the scorecard
+        assert (out / link).is_file(), link
+
+
+def test_scorecard_is_one_self_contained_printable_file(report_build):
+    html = report_build.scorecard.read_text()
+    assert external_references(html) == []
+    assert "@media print" in html and "<style>" in html
+    page = parse(html)
+    ids = {e.attrs.get("id") for e in page.elements}
+    assert {anchor for anchor, _ in SECTIONS} <= ids
+    svgs = [e for e in page.elements if e.tag == "svg"]
+    assert len(svgs) > 50 and all('class' in e.attrs and "chart" in e.attrs["class"] for e in svgs)
+    kinds = {e.attrs["class"].split()[1] for e in svgs}
+    assert {"spark", "interval", "bars"} <= kinds
+
+
+def test_numbers_on_the_page_equal_the_marts(report_build):
+    checked = check_numbers_against_marts(report_build.scorecard.read_text(), report_build.warehouse)
+    for table in ("marts.fct_trust_metrics", "marts.rpt_roi_total", "marts.rpt_roi_assumptions",
+                  "marts.rpt_judge_agreement", "marts.fct_incidents", "pooled"):
+        assert checked.get(table, 0) > 0, checked
+    assert sum(checked.values()) > 300
+
+
+def test_every_case_type_agent_and_assumption_is_shown(report_build):
+    w = report_build.warehouse
+    html = report_build.scorecard.read_text()
+    page = parse(html)
+    rows = {(e.attrs.get("data-grain"), e.attrs.get("data-grain-value")) for e in page.elements if e.tag == "tr"}
+    for (case_type,) in query(w, "select case_type from intermediate.int_case_types__policy"):
+        assert ("case_type", case_type) in rows
+    for (agent,) in query(w, "select distinct grain_value from marts.fct_trust_metrics where grain = 'agent' "
+                             "and period = 'week' and period_start >= date '2026-09-21'"):
+        assert ("agent", agent) in rows
+    versions = {e.attrs.get("data-agent-version") for e in page.elements if e.tag == "tr"}
+    for (version,) in query(w, "select distinct grain_value from marts.fct_trust_metrics where grain = 'agent_version'"):
+        assert version in versions
+    # every assumption, with its unit, is printed
+    for name, case_type, unit in query(w, "select name, case_type, unit from marts.rpt_roi_assumptions"):
+        key = f"{name}:{case_type or '(default)'}"
+        row = next(e for e in page.elements if e.tag == "tr" and e.attrs.get("data-assumption") == key)
+        assert unit in row.content
+    # the week's cases by handling mode
+    cases = query(w, """select count(*) from marts.fct_cases
+                        where created_at >= timestamp '2026-11-16' and created_at < timestamp '2026-11-23'""")[0][0]
+    glance = next(e for e in page.elements if e.attrs.get("data-glance") == "cases_total")
+    assert glance.content == f"{cases:,}"
+    # the landing files reconciliation is always shown
+    assert {e.attrs.get("data-source") for e in page.elements} >= {"tickets", "agent_logs", "incidents"}
+
+
+def test_a_chosen_week_and_its_trend(demo_warehouse):
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    try:
+        data = collect_scorecard(con, dt.date(2026, 10, 12), generated_at=FIXED_NOW)
+    finally:
+        con.close()
+    meta = data["meta"]
+    assert (meta["week_label"], meta["week_end"], meta["is_complete_week"]) == ("2026-W42", dt.date(2026, 10, 18), True)
+    assert meta["trend_weeks"][0] == dt.date(2026, 8, 17) and meta["trend_weeks"][-1] == dt.date(2026, 10, 12)
+    entry = next(e for e in data["headline"]["case_type"] if e["grain_value"] == "password_reset")
+    week = entry["metrics"]["dispute_rate"]["week"]
+    expected = query(demo_warehouse, """select value, value_lower, value_upper from marts.fct_trust_metrics
+        where metric = 'dispute_rate' and grain = 'case_type' and grain_value = 'password_reset'
+          and period = 'week' and period_start = date '2026-10-12'""")[0]
+    assert (week["value"], week["lower"], week["upper"]) == expected
+    html = render_scorecard(data)
+    assert "week 2026-W42" in html and "2026-10-18" in data["meta"]["week_end"].isoformat()
+    assert not data["incidents"]["open"] or all(i["detected_at"] < dt.datetime(2026, 10, 19) for i in data["incidents"]["open"])
+
+
+def test_panels_fall_back_when_their_tables_are_missing(warehouse_copy, tmp_path):
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("drop table if exists marts.rpt_autonomy_recommendations")
+    con.execute("drop schema if exists quality cascade")
+    con.execute("delete from marts.rpt_roi_assumptions where policy_section = 'costs'")
+    con.close()
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        data = collect_scorecard(con, generated_at=FIXED_NOW, memo_dir=tmp_path / "no-memos")
+    finally:
+        con.close()
+    html = render_scorecard(data)
+    assert "Recommendations are not available: marts.rpt_autonomy_recommendations is not in the warehouse." in html
+    assert "Data-quality results are not available: quality.validation_results is not in the warehouse." in html
+    assert "The policy file has no cost assumptions (costs section)." in html
+    assert "Landing files reconciliation" in html  # shown regardless
+    assert external_references(html) == []
+
+
+def test_quality_panel_shows_the_latest_run_and_its_failures(warehouse_copy):
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("create schema if not exists quality")
+    con.execute("""create or replace table quality.validation_results (
+        run_id varchar, suite varchar, table_name varchar, expectation varchar, subject varchar,
+        success boolean, observed_value varchar, validated_at timestamp)""")
+    con.execute("""insert into quality.validation_results values
+        ('old', 'raw_tickets', 'raw.tickets', 'expect_old_failure', null, false, '7', timestamp '2026-11-20 05:00'),
+        ('new', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_not_be_null', 'ticket_id', true, '0',
+         timestamp '2026-11-23 05:00'),
+        ('new', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_be_between', 'csat_score', false,
+         '3 of 5375 rows', timestamp '2026-11-23 05:00')""")
+    con.close()
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        data = collect_scorecard(con, generated_at=FIXED_NOW)
+    finally:
+        con.close()
+    validation = data["quality"]["validation"]
+    assert validation["checked"] == 2 and len(validation["failed"]) == 1  # the latest run only
+    html = render_scorecard(data)
+    assert "expect_column_values_to_be_between" in html and "3 of 5375 rows" in html
+    assert "expect_old_failure" not in html
+
+
+def test_report_command_rejects_a_bad_week(report_build, tmp_path):
+    proc = run_trustloop(["report", "--out", str(tmp_path / "x"), "--week", "someday"], report_build.env, check=False)
+    assert proc.returncode == 2 and "not a week" in proc.stderr
+
+
+def test_pipeline_run_wrote_the_reports(demo_build):
+    """`trustloop run` (the whole job) materialised the scorecard and the finance export assets."""
+    _warehouse, env, stdout = demo_build
+    reports = Path(env["TRUSTLOOP_OUTPUT_DIR"]) / "reports"
+    assert (reports / "scorecard_2026-W47.html").is_file() and (reports / "scorecard_latest.html").is_file()
+    assert {p.name for p in (reports / "finance").iterdir()} >= {"roi_monthly.csv", "roi_total.csv",
+                                                                "roi_assumptions.csv", "roi.xlsx"}
+    assert "marts.rpt_roi_monthly" in stdout and "marts.rpt_judge_agreement" in stdout
+
+
+def test_scorecard_asset_takes_the_schedules_week(warehouse_copy, tmp_path, monkeypatch):
+    """The assets materialised by Dagster with the weekly schedule's run config cover that week."""
+    from dagster import materialize
+
+    from orchestration.assets.reporting import finance_export, scorecard_run_config, weekly_scorecard
+    from orchestration.resources import WarehouseResource
+
+    monkeypatch.setenv("TRUSTLOOP_OUTPUT_DIR", str(tmp_path / "output"))
+    result = materialize(
+        [weekly_scorecard, finance_export],
+        resources={"warehouse": WarehouseResource(path=str(warehouse_copy))},
+        run_config=scorecard_run_config(dt.date(2026, 10, 12)),
+        raise_on_error=True,
+    )
+    assert result.success
+    reports = tmp_path / "output" / "reports"
+    html = (reports / "scorecard_2026-W42.html").read_text()
+    assert "week 2026-W42" in html and external_references(html) == []
+    assert (reports / "finance" / "roi.xlsx").is_file()
+    materializations = result.asset_materializations_for_node("reports__weekly_scorecard")
+    assert [m.asset_key.to_user_string() for m in materializations] == ["reports/weekly_scorecard"]
+    assert materializations[0].metadata["week"].value == "2026-W42"

@@ -1,0 +1,1 @@
+"""Finance: the cost assumptions of the policy file and the ROI export."""
