@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from pathlib import Path
 
 from dagster import ConfigurableResource
@@ -11,8 +14,6 @@ from trustloop.settings import apply_environment, get_settings
 from trustloop.warehouse import open_connection
 
 SETTINGS = apply_environment()
-
-import sys
 
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
@@ -30,9 +31,14 @@ def ensure_manifest() -> Path:
     """Parse the dbt project when its manifest is missing or older than its sources."""
     manifest = dbt_project.manifest_path
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(dbt_project.project_dir):
+        # parse into a private folder, then publish the manifest atomically: a reader never sees half a file
+        scratch = Path(dbt_project.target_path) / f"parse-{os.getpid()}"
         DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE).cli(
-            ["parse", "--quiet"], manifest={}, target_path=dbt_project.target_path
+            ["parse", "--quiet"], manifest={}, target_path=scratch
         ).wait()
+        parsed = dbt_project.project_dir / scratch / "manifest.json"
+        os.replace(parsed, manifest)
+        shutil.rmtree(dbt_project.project_dir / scratch, ignore_errors=True)
     return manifest
 
 
