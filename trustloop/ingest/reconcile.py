@@ -6,7 +6,11 @@ the warehouse holds. A file reconciles when
 - rows_read = rows_loaded + rows_quarantined (the landing contract's rule),
 - rows_loaded = rows_new + rows_duplicate,
 - the rows stored from it = rows_new, and
-- the rows quarantined from it = rows_quarantined.
+- the rows quarantined from it = rows_quarantined,
+
+where rows a customer erasure removed (``trustloop erase``; logged in
+``ledger.erasures`` with their file and line) count as stored / quarantined:
+an erased row was loaded, and the log says where it went.
 
 ``reconciliation_problems`` lists the files that do not (the ingestion
 assets fail on it); the quality suites validate and store the same rows per
@@ -21,17 +25,20 @@ from trustloop.ingest.contract import SOURCES
 
 RECONCILIATION_COLUMNS = (
     "source", "file", "files_in_ledger", "rows_read", "rows_loaded", "rows_new", "rows_duplicate",
-    "rows_quarantined", "rows_stored", "rows_held_in_quarantine", "loaded_plus_quarantined",
-    "new_plus_duplicate", "reconciles", "observed",
+    "rows_quarantined", "rows_stored", "rows_held_in_quarantine", "rows_erased", "rows_erased_from_quarantine",
+    "loaded_plus_quarantined", "new_plus_duplicate", "reconciles", "observed",
 )
 
 
-def file_reconciliation_sql(source: str | None = None) -> str:
+def file_reconciliation_sql(source: str | None = None, erasure_log: bool = True) -> str:
     """SELECT giving one row per (source, file) with the reconciliation counts (RECONCILIATION_COLUMNS).
 
     Files the ledger skipped as duplicates of an earlier file count zero
     rows. Files present in the raw tables or the quarantine but absent from
     the ledger appear too (with zero ledger counts), so they never reconcile.
+    rows_stored and rows_held_in_quarantine include the rows erased from the
+    file (rows_erased, rows_erased_from_quarantine) when ``erasure_log`` (the
+    table ledger.erasures, which every run creates; see has_erasure_log).
     """
     if source is not None and source not in SOURCES:
         raise ValueError(f"unknown source {source!r}")
@@ -40,6 +47,14 @@ def file_reconciliation_sql(source: str | None = None) -> str:
         f"select '{name}' as source, _file as file, count(*) as n from raw.{name} group by _file" for name in names
     )
     source_filter = f"where source = '{source}'" if source else ""
+    if erasure_log:
+        erased = f"""
+            select source, file,
+                   count(*) filter (where action = 'deleted') as deleted,
+                   count(*) filter (where action = 'quarantine_deleted') as quarantine_deleted
+            from ledger.erasures {source_filter} group by source, file"""
+    else:
+        erased = "select '' as source, '' as file, 0 as deleted, 0 as quarantine_deleted where false"
     return f"""
         with ledger as (
             select source, file, count(*) as files_in_ledger,
@@ -51,6 +66,7 @@ def file_reconciliation_sql(source: str | None = None) -> str:
         quarantined as (
             select source, file, count(*) as n from raw.quarantine {source_filter} group by source, file
         ),
+        erased as ({erased}),
         joined as (
             select
                 coalesce(l.source, s.source, q.source) as source,
@@ -61,11 +77,15 @@ def file_reconciliation_sql(source: str | None = None) -> str:
                 cast(coalesce(l.rows_new, 0) as bigint) as rows_new,
                 cast(coalesce(l.rows_duplicate, 0) as bigint) as rows_duplicate,
                 cast(coalesce(l.rows_quarantined, 0) as bigint) as rows_quarantined,
-                cast(coalesce(s.n, 0) as bigint) as rows_stored,
-                cast(coalesce(q.n, 0) as bigint) as rows_held_in_quarantine
+                cast(coalesce(s.n, 0) + coalesce(e.deleted, 0) as bigint) as rows_stored,
+                cast(coalesce(q.n, 0) + coalesce(e.quarantine_deleted, 0) as bigint) as rows_held_in_quarantine,
+                cast(coalesce(e.deleted, 0) as bigint) as rows_erased,
+                cast(coalesce(e.quarantine_deleted, 0) as bigint) as rows_erased_from_quarantine
             from ledger l
             full join stored s on s.source = l.source and s.file = l.file
             full join quarantined q on q.source = coalesce(l.source, s.source) and q.file = coalesce(l.file, s.file)
+            left join erased e
+                on e.source = coalesce(l.source, s.source, q.source) and e.file = coalesce(l.file, s.file, q.file)
         )
         select
             *,
@@ -79,15 +99,25 @@ def file_reconciliation_sql(source: str | None = None) -> str:
             'read ' || rows_read || ' = loaded ' || rows_loaded || ' (new ' || rows_new || ' + duplicate '
                 || rows_duplicate || ') + quarantined ' || rows_quarantined || '; stored ' || rows_stored
                 || ', in quarantine ' || rows_held_in_quarantine
+                || case when rows_erased + rows_erased_from_quarantine > 0
+                        then ' (erased ' || rows_erased || ' + ' || rows_erased_from_quarantine || ' quarantined)'
+                        else '' end
                 || case when files_in_ledger = 0 then '; not in the file ledger' else '' end as observed
         from joined
         order by source, file
     """
 
 
+def has_erasure_log(con: duckdb.DuckDBPyConnection) -> bool:
+    rows = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'ledger' and table_name = 'erasures'"
+    ).fetchall()  # fetch to the end: DuckDB refuses new work on a connection with an unfinished result
+    return bool(rows and rows[0][0])
+
+
 def file_reconciliation(con: duckdb.DuckDBPyConnection, source: str | None = None) -> list[dict]:
     """The per-file reconciliation rows (dicts keyed by RECONCILIATION_COLUMNS)."""
-    cursor = con.execute(file_reconciliation_sql(source))
+    cursor = con.execute(file_reconciliation_sql(source, erasure_log=has_erasure_log(con)))
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -1,0 +1,84 @@
+"""The runner's side effects on a small synthetic warehouse: the results table, the
+Data Docs (offline, no tracking image), the GX context settings; and which suites
+the code location registers."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from expectations.batches import gx, rows_batch
+from expectations.core import Suite
+
+
+def _suite() -> Suite:
+    def expectations(_):
+        x = gx()
+        return [
+            x.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=1, description="rates within [0, 1]"),
+            x.ExpectColumnValuesToNotBeNull(column="metric"),
+        ]
+
+    return Suite(
+        name="tiny",
+        table="marts.tiny",
+        description="a tiny mart",
+        batches=(rows_batch("marts.tiny", ("metric", "value"), expectations, index_columns=("metric",)),),
+    )
+
+
+def test_results_table_and_data_docs(tmp_path, monkeypatch):
+    from expectations.runner import RESULT_COLUMNS, gx_context, run_suite
+
+    monkeypatch.setenv("TRUSTLOOP_OUTPUT_DIR", str(tmp_path / "output"))
+    warehouse = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema marts")
+    con.execute("create table marts.tiny as select * from (values ('a', 0.5), ('b', 1.5), ('c', 0.0)) t(metric, value)")
+    con.close()
+
+    outcome = run_suite(_suite(), run_id="run-1", warehouse=warehouse)
+
+    assert not outcome.success
+    assert outcome.message.splitlines()[0] == "marts.tiny: 1 of 2 expectations of suite tiny failed"
+    assert "rates within [0, 1]: 1 of 3 rows unexpected" in outcome.message
+    assert outcome.failures[0].failing_sample == [{"value": 1.5, "metric": "b"}]
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    cursor = con.execute("select * from quality.validation_results order by expectation")
+    assert tuple(d[0] for d in cursor.description) == RESULT_COLUMNS
+    rows = [dict(zip(RESULT_COLUMNS, r, strict=True)) for r in cursor.fetchall()]
+    con.close()
+    assert [(r["run_id"], r["suite"], r["table_name"], r["expectation"], r["success"]) for r in rows] == [
+        ("run-1", "tiny", "marts.tiny", "expect_column_values_to_be_between", False),
+        ("run-1", "tiny", "marts.tiny", "expect_column_values_to_not_be_null", True),
+    ]
+    failed = rows[0]
+    assert json.loads(failed["expectation_args"]) == {"column": "value", "min_value": 0.0, "max_value": 1.0}
+    assert json.loads(failed["observed_value"])["unexpected_count"] == 1
+    assert json.loads(failed["failing_sample"]) == [{"value": 1.5, "metric": "b"}]
+    assert failed["blocking"] and failed["severity"] == "ERROR" and failed["rows_validated"] == 3
+
+    index = tmp_path / "output" / "data_docs" / "index.html"
+    assert outcome.data_docs == index and "tiny.rows" in index.read_text()
+    pages = list((tmp_path / "output" / "data_docs" / "validations").rglob("*.html"))
+    assert len(pages) == 1
+    for page in [index, *pages]:
+        html = page.read_text()
+        assert "dataContextId" not in html and "great-expectations-web-assets" not in html
+
+    context = gx_context()
+    assert context.variables.analytics_enabled is False
+    assert context.variables.progress_bars["globally"] is False
+
+
+def test_optional_suites_follow_the_dbt_project(tmp_path, quality_env):
+    from orchestration.assets.quality import available_suites  # imported with the settings of quality_env
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"nodes": {"model.x.fct_cases": {"name": "fct_cases", "resource_type": "model"}}}))
+    names = {s.name for s in available_suites(manifest)}
+    assert "rpt_autonomy_recommendations" not in names and {"raw_tickets", "fct_trust_metrics"} <= names
+    manifest.write_text(json.dumps({"nodes": {"m": {"name": "rpt_autonomy_recommendations", "resource_type": "model"}}}))
+    assert "rpt_autonomy_recommendations" in {s.name for s in available_suites(manifest)}
