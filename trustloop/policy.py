@@ -2,8 +2,19 @@
 
 The policy is one YAML file reviewed like code (policy/policy.yml). It is
 validated here; a bad file fails the run with a message naming the key and
-the problem. ``write_policy_tables`` publishes it as ``raw.policy_case_types``
-and ``raw.policy_defaults``, which dbt reads as sources.
+the problem. ``write_policy_tables`` publishes it as ``raw.policy_case_types``,
+``raw.policy_defaults`` and ``raw.policy_pacts``, which dbt reads as sources.
+
+A catalogued case type has a current ``tier`` on the ladder
+shadow -> triage -> suggest -> resolve, optional overrides of the numeric
+settings (risk appetite, dispute limit, escalation minimum, evidence minimum
+and window, freeze window, ...), and its ``pacts``: at most one per pact
+dimension, each with a ``pact_id``, a ``claim``, a ``dimension``, a
+``threshold`` (minimum pass rate; default: the case type's pact_threshold),
+a ``window_weeks`` (default: the case type's evidence window) and a
+``consequence``. A dimension without a pact is judged on the pact threshold
+of the case type (or the defaults). Case types the catalog does not list use
+the defaults; their current tier is the mode most often observed in the logs.
 """
 
 from __future__ import annotations
@@ -33,6 +44,9 @@ NUMERIC_SETTINGS: dict[str, tuple[type, float, float | None, float | None]] = {
     "durable_window_days": (int, 30, 0, 3650),
 }
 CASE_TYPE_RE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
+PACT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+PACT_KEYS = ("pact_id", "claim", "dimension", "threshold", "window_weeks", "consequence")
+DEFAULT_CONSEQUENCE = "A breach (the pass rate's upper bound below the threshold) recommends demotion by one tier."
 
 
 class PolicyError(ValueError):
@@ -53,25 +67,111 @@ class Policy:
 
     def pact_threshold(self, case_type: str, dimension: str) -> float:
         entry = self.case_types.get(case_type, {})
+        for pact in entry.get("pacts", []):
+            if pact["dimension"] == dimension:
+                return float(pact["threshold"])
         thresholds = entry.get("pact_thresholds", {})
         return float(thresholds.get(dimension, entry.get("pact_threshold", self.defaults["pact_threshold"])))
 
+    def pacts(self, case_type: str) -> list[dict[str, Any]]:
+        """The pacts of a case type as validated (thresholds and windows filled in); [] when it has none."""
+        return [dict(p) for p in self.case_types.get(case_type, {}).get("pacts", [])]
 
-def _number(where: str, name: str, value: Any) -> float | int:
+    def tier(self, case_type: str) -> str | None:
+        """The catalogued tier, or None for an uncatalogued case type (its tier is then observed in the logs)."""
+        return self.case_types.get(case_type, {}).get("tier")
+
+
+def _number(where: str, name: str, value: Any, key: str | None = None) -> float | int:
+    """Validate ``value`` as the numeric setting ``name`` (reported under ``key``, default the name)."""
     kind, _default, low, high = NUMERIC_SETTINGS[name]
+    key = key or name
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PolicyError(f"{where}.{name}: expected a number, got {value!r}")
+        raise PolicyError(f"{where}.{key}: expected a number, got {value!r}")
     if kind is int and int(value) != value:
-        raise PolicyError(f"{where}.{name}: expected a whole number, got {value!r}")
+        raise PolicyError(f"{where}.{key}: expected a whole number, got {value!r}")
     if low is not None and value < low:
-        raise PolicyError(f"{where}.{name}: must be >= {low}, got {value!r}")
+        raise PolicyError(f"{where}.{key}: must be >= {low}, got {value!r}")
     if high is not None and value > high:
-        raise PolicyError(f"{where}.{name}: must be <= {high}, got {value!r}")
+        raise PolicyError(f"{where}.{key}: must be <= {high}, got {value!r}")
     return kind(value)
 
 
 def normalise_case_type(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", str(name).strip().lower()).strip("_")
+
+
+def _text(where: str, value: Any, required: bool) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise PolicyError(f"{where}: required (a non-empty text)")
+        return None
+    if not isinstance(value, str):
+        raise PolicyError(f"{where}: expected a text, got {value!r}")
+    return " ".join(value.split())
+
+
+def _pacts(
+    where: str,
+    raw: Any,
+    case_settings: dict[str, Any],
+    defaults: dict[str, Any],
+    seen_ids: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Validate a case type's pacts; fill each threshold and window from the case type (or the defaults)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise PolicyError(f"{where}.pacts: must be a list of pacts (each with pact_id, claim, dimension, ...)")
+    default_threshold = case_settings.get("pact_threshold", defaults["pact_threshold"])
+    default_window = case_settings.get("evidence_window_weeks", defaults["evidence_window_weeks"])
+    pacts: list[dict[str, Any]] = []
+    dims: dict[str, str] = {}
+    for i, item in enumerate(raw):
+        at = f"{where}.pacts[{i}]"
+        if not isinstance(item, dict):
+            raise PolicyError(f"{at}: must be a mapping with {', '.join(PACT_KEYS)}")
+        bad = sorted(set(item) - set(PACT_KEYS))
+        if bad:
+            raise PolicyError(f"{at}: unknown key(s): {', '.join(map(str, bad))} (allowed: {', '.join(PACT_KEYS)})")
+        pact_id = item.get("pact_id")
+        if pact_id is None or not str(pact_id).strip():
+            raise PolicyError(f"{at}.pact_id: required")
+        pact_id = str(pact_id).strip()
+        if not PACT_ID_RE.match(pact_id):
+            raise PolicyError(f"{at}.pact_id: {pact_id!r} is not a valid id (letters, digits, '.', '_', ':', '-')")
+        if pact_id in seen_ids:
+            raise PolicyError(f"{at}.pact_id: {pact_id!r} is already used by {seen_ids[pact_id]}")
+        dimension = str(item.get("dimension") or "").strip().lower()
+        if not dimension:
+            raise PolicyError(f"{at}.dimension: required (one of {', '.join(DIMENSIONS)})")
+        if dimension not in DIMENSIONS:
+            raise PolicyError(f"{at}.dimension: {item.get('dimension')!r} is not one of {', '.join(DIMENSIONS)}")
+        if dimension in dims:
+            raise PolicyError(
+                f"{at}.dimension: {dimension} already has a pact ({dims[dimension]}); one pact per dimension"
+            )
+        claim = _text(f"{at}.claim", item.get("claim"), required=True)
+        consequence = _text(f"{at}.consequence", item.get("consequence"), required=False) or DEFAULT_CONSEQUENCE
+        threshold = default_threshold
+        if "threshold" in item:
+            threshold = _number(at, "pact_threshold", item["threshold"], key="threshold")
+        window = default_window
+        if "window_weeks" in item:
+            window = _number(at, "evidence_window_weeks", item["window_weeks"], key="window_weeks")
+        seen_ids[pact_id] = at
+        dims[dimension] = pact_id
+        pacts.append(
+            {
+                "pact_id": pact_id,
+                "claim": claim,
+                "dimension": dimension,
+                "threshold": float(threshold),
+                "window_weeks": int(window),
+                "consequence": consequence,
+            }
+        )
+    return pacts
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
@@ -103,6 +203,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     if not isinstance(raw_types, dict):
         raise PolicyError(f"{source}: 'case_types' must be a mapping of case type -> settings")
     case_types: dict[str, dict[str, Any]] = {}
+    pact_ids: dict[str, str] = {}
     for raw_name, entry in raw_types.items():
         name = normalise_case_type(raw_name)
         where = f"{source}: case_types.{raw_name}"
@@ -133,9 +234,11 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
             if dim not in DIMENSIONS:
                 raise PolicyError(f"{where}.pact_thresholds.{dim}: not one of {', '.join(DIMENSIONS)}")
             resolved.setdefault("pact_thresholds", {})[dim] = _number(where, "pact_threshold", value)
-        for key in ("pacts", "description", "costs"):
+        for key in ("description", "costs"):
             if key in entry:
                 resolved[key] = entry[key]
+        if "pacts" in entry:
+            resolved["pacts"] = _pacts(where, entry["pacts"], resolved, defaults, pact_ids)
         case_types[name] = resolved
     sha = hashlib.sha256(text.encode()).hexdigest()
     extra = {k: doc[k] for k in ("costs",) if k in doc}
@@ -156,8 +259,11 @@ def _row(policy: Policy, case_type: str | None) -> dict[str, Any]:
         if name == "pact_threshold":
             continue
         row[name] = entry.get(name) if case_type else policy.defaults[name]
+    pact_thresholds = {p["dimension"]: p["threshold"] for p in entry.get("pacts", [])}
     for dim in DIMENSIONS:
-        if case_type:
+        if case_type and dim in pact_thresholds:
+            row[f"pact_threshold_{dim}"] = pact_thresholds[dim]
+        elif case_type:
             row[f"pact_threshold_{dim}"] = (
                 entry.get("pact_thresholds", {}).get(dim, entry.get("pact_threshold"))
                 if ("pact_thresholds" in entry or "pact_threshold" in entry)
@@ -168,8 +274,24 @@ def _row(policy: Policy, case_type: str | None) -> dict[str, Any]:
     return row
 
 
+PACT_TABLE_COLUMNS = (
+    "policy_version varchar, case_type varchar, pact_id varchar, dimension varchar, claim varchar, "
+    "threshold double, window_weeks integer, consequence varchar"
+)
+
+
+def pact_rows(policy: Policy) -> list[tuple]:
+    """One row per catalogued pact: (policy_version, case_type, pact_id, dimension, claim, threshold, window, consequence)."""
+    return [
+        (policy.version, name, p["pact_id"], p["dimension"], p["claim"], p["threshold"], p["window_weeks"],
+         p["consequence"])
+        for name in sorted(policy.case_types)
+        for p in sorted(policy.case_types[name].get("pacts", []), key=lambda p: DIMENSIONS.index(p["dimension"]))
+    ]
+
+
 def write_policy_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
-    """Publish the policy as raw.policy_case_types / raw.policy_defaults (replaced atomically)."""
+    """Publish the policy as raw.policy_case_types / raw.policy_defaults / raw.policy_pacts (replaced atomically)."""
     settings = [n for n in NUMERIC_SETTINGS if n != "pact_threshold"]
     thresholds = [f"pact_threshold_{d}" for d in DIMENSIONS]
     numeric_cols = ", ".join(f"{n} double" for n in settings + thresholds)
@@ -191,6 +313,10 @@ def write_policy_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
                 f"insert into raw.policy_case_types values (?, ?, {', '.join('?' for _ in settings + thresholds)})",
                 [name, policy.case_types[name]["tier"]] + [r[c] for c in settings + thresholds],
             )
+        con.execute(f"create or replace table raw.policy_pacts ({PACT_TABLE_COLUMNS})")
+        rows = pact_rows(policy)
+        if rows:
+            con.executemany("insert into raw.policy_pacts values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -1,4 +1,16 @@
-"""The dbt project as Dagster assets; dbt tests become asset checks."""
+"""The dbt project as Dagster assets; dbt tests become asset checks.
+
+The project is split in two multi-assets so that the Python risk model runs
+between them in one job run:
+
+- ``trustloop_dbt`` (evidence): every model not downstream of the model's
+  predictions (staging, intermediate, the trust marts, the feature mart...);
+- ``trustloop_dbt_decisions``: ``source:ml+``, the models that read
+  ``ml.case_predictions`` (case-type risk, autonomy recommendations, and
+  anything built on them), which therefore run after the model asset.
+
+A new model lands in the right half by its lineage alone.
+"""
 
 
 from collections.abc import Mapping
@@ -38,7 +50,29 @@ translator = TrustloopTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 DBT_BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
-@dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=translator, name="trustloop_dbt")
+# the models that read the risk model's predictions, and everything built on them
+DECISIONS_SELECT = "source:ml+"
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    name="trustloop_dbt",
+    exclude=DECISIONS_SELECT,
+)
 def trustloop_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
-    """Build the dbt models and run their tests (unit tests run in the test suite, not here)."""
+    """Build the evidence models and run their tests (unit tests run in the test suite, not here)."""
+    yield from dbt.cli(DBT_BUILD_ARGS, context=context).stream()
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    name="trustloop_dbt_decisions",
+    select=DECISIONS_SELECT,
+)
+def trustloop_dbt_decisions(context: AssetExecutionContext, dbt: DbtCliResource):
+    """Build the models downstream of ml.case_predictions (risk per case type, recommendations) and test them."""
     yield from dbt.cli(DBT_BUILD_ARGS, context=context).stream()

@@ -1,0 +1,500 @@
+"""Train, apply and evaluate the case risk model (pure functions on pandas frames).
+
+The input rows are those of ``marts.fct_case_features``: one per AI-handled
+case, with the features known when the AI took the case, the label
+``is_handling_wrong`` and ``is_label_mature`` (the label is final once the
+case is older than the policy's durable window at the data end). Only mature
+labels are trained on; every case is scored.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Pin OpenMP threads before scikit-learn loads (oversubscription is slow on small data); train() and
+# predict() also limit the pools explicitly, in case scikit-learn was imported earlier.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.inspection import permutation_importance  # noqa: E402
+from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import OrdinalEncoder  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+CATEGORICAL_FEATURES: tuple[str, ...] = (
+    "case_type",
+    "channel",
+    "priority",
+    "agent_id",
+    "agent_release",
+    "autonomy_mode",
+)
+NUMERIC_FEATURES: tuple[str, ...] = (
+    "confidence",
+    "amount_at_stake",
+    "customer_sentiment",
+    "customer_requested_human",
+    "customer_prior_cases",
+    "handled_hour",
+    "handled_weekday",
+)
+FEATURES: tuple[str, ...] = CATEGORICAL_FEATURES + NUMERIC_FEATURES
+LABEL = "is_handling_wrong"
+KEY = "ticket_id"
+TIME = "handled_at"
+MATURE = "is_label_mature"
+MISSING = "(missing)"
+
+RANDOM_STATE = 0
+N_THREADS = 1  # on small data one thread is fastest (and exactly reproducible)
+VALIDATION_SHARE = 0.2  # the latest 20 % of the labelled cases (by handling time) validate
+MIN_TRAIN_ROWS = 500  # below this, or with too few of either class, the empirical rate is used
+MIN_CLASS_ROWS = 25
+CALIBRATION_BINS = 10
+SMOOTHING_CASES = 20.0  # fallback: pseudo-cases pulling a case type's rate towards the overall rate
+IMPORTANCE_ROWS = 20_000
+IMPORTANCE_REPEATS = 3
+MODEL_KIND = "hist_gradient_boosting"
+# what else shapes a model (part of its version): calibration, split and label rules
+MODEL_SPEC = "calibrated-cv5-ensemble-false/time-split-0.2/min-rows-500-25/label-v1"
+FALLBACK_KIND = "empirical_rate"
+PARAMS: dict[str, Any] = {
+    "learning_rate": 0.06,
+    "max_iter": 150,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+    "early_stopping": False,
+}
+
+LABEL_DEFINITION = (
+    "The AI's handling of a case went wrong when the case carries one piece of strong evidence "
+    "(an upheld dispute, a linked incident other than an outage, a non-compliant escalation, failed "
+    "evaluations on two or more pact dimensions) or two pieces of weak evidence (a pending dispute, "
+    "a re-open after the AI resolved the case, a rejected suggestion, any failed evaluation). A label "
+    "is final once the case is older than the policy's durable window (default 30 days) at the data end."
+)
+
+
+@dataclass
+class EmpiricalRates:
+    """The fallback model: each case type's label rate, pulled towards the overall rate."""
+
+    rates: dict[str, float]
+    overall: float | None
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.overall is None:
+            return np.full(len(frame), np.nan)
+        case_types = frame["case_type"].astype(object).where(frame["case_type"].notna(), MISSING)
+        return np.array([self.rates.get(str(c), self.overall) for c in case_types], dtype=float)
+
+
+@dataclass
+class TrainedModel:
+    """A trained risk model with everything its model card reports."""
+
+    kind: str
+    estimator: Any
+    version: str
+    data_sha256: str
+    random_state: int
+    params: dict[str, Any]
+    calibration_method: str | None
+    rows: dict[str, int]
+    data_window: dict[str, str | None]
+    split: dict[str, Any]
+    metrics: dict[str, Any]
+    calibration: list[dict[str, Any]]
+    importances: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    features: tuple[str, ...] = FEATURES
+    label_definition: str = LABEL_DEFINITION
+    sklearn_version: str = sklearn.__version__
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.kind == FALLBACK_KIND
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the fitted estimator, JSON-ready."""
+        return {
+            "kind": self.kind,
+            "version": self.version,
+            "is_fallback": self.is_fallback,
+            "data_sha256": self.data_sha256,
+            "random_state": self.random_state,
+            "params": self.params,
+            "calibration_method": self.calibration_method,
+            "rows": self.rows,
+            "data_window": self.data_window,
+            "split": self.split,
+            "metrics": self.metrics,
+            "calibration": self.calibration,
+            "importances": self.importances,
+            "notes": self.notes,
+            "features": list(self.features),
+            "label": LABEL,
+            "label_definition": self.label_definition,
+            "sklearn_version": self.sklearn_version,
+        }
+
+
+# --------------------------------------------------------------------------- features
+
+
+def prepare_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's input columns, typed: categories as text ("(missing)" when absent), numbers as floats."""
+    missing = [c for c in FEATURES if c not in frame.columns]
+    if missing:
+        raise ValueError(f"feature column(s) missing from the input: {', '.join(missing)}")
+    out = pd.DataFrame(index=frame.index)
+    for name in CATEGORICAL_FEATURES:
+        values = frame[name].astype(object)
+        out[name] = np.where(values.isna(), MISSING, values.astype(str)).astype(object)
+    for name in NUMERIC_FEATURES:
+        values = frame[name]
+        if values.dtype == bool or str(values.dtype) == "boolean":
+            values = values.astype("Float64")
+        out[name] = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
+    return out
+
+
+def _labels(frame: pd.DataFrame) -> np.ndarray:
+    return frame[LABEL].astype(bool).to_numpy().astype(int)
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values([TIME, KEY], kind="mergesort").reset_index(drop=True)
+
+
+def training_data_sha256(frame: pd.DataFrame) -> str:
+    """SHA-256 of the rows a model learns from (key, time, features, label, maturity), in a canonical form."""
+    columns = [KEY, TIME, *FEATURES, LABEL, MATURE]
+    data = frame[columns].sort_values(KEY, kind="mergesort")
+    canonical = pd.DataFrame({KEY: data[KEY].astype(str)})
+    canonical[TIME] = pd.to_datetime(data[TIME]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    features = prepare_features(data)
+    for name in CATEGORICAL_FEATURES:
+        canonical[name] = features[name]
+    for name in NUMERIC_FEATURES:
+        canonical[name] = [repr(float(v)) if not math.isnan(v) else "" for v in features[name]]
+    canonical[LABEL] = data[LABEL].astype(object).map(lambda v: "" if pd.isna(v) else str(bool(v)))
+    canonical[MATURE] = data[MATURE].astype(object).map(lambda v: "" if pd.isna(v) else str(bool(v)))
+    text = canonical.to_csv(index=False, lineterminator="\n")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+def build_pipeline(random_state: int = RANDOM_STATE, params: dict[str, Any] | None = None) -> Pipeline:
+    encode = ColumnTransformer(
+        [
+            (
+                "categorical",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=np.nan,
+                    encoded_missing_value=np.nan,
+                    max_categories=200,
+                    dtype=np.float64,
+                ),
+                list(CATEGORICAL_FEATURES),
+            ),
+            ("numeric", "passthrough", list(NUMERIC_FEATURES)),
+        ],
+        verbose_feature_names_out=False,
+    )
+    categorical_mask = [True] * len(CATEGORICAL_FEATURES) + [False] * len(NUMERIC_FEATURES)
+    classifier = HistGradientBoostingClassifier(
+        categorical_features=categorical_mask, random_state=random_state, **(params or PARAMS)
+    )
+    return Pipeline([("features", encode), ("classifier", classifier)])
+
+
+def _time_split(labelled: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp | None]:
+    """Train on the earlier cases, validate on the latest VALIDATION_SHARE (by handling time)."""
+    n = len(labelled)
+    if n == 0:
+        return labelled, labelled, None
+    position = min(n - 1, int(math.floor(n * (1 - VALIDATION_SHARE))))
+    cutoff = pd.Timestamp(labelled[TIME].iloc[position])
+    times = pd.to_datetime(labelled[TIME])
+    return labelled[times < cutoff], labelled[times >= cutoff], cutoff
+
+
+def _cannot_fit(y: np.ndarray) -> str | None:
+    positives, rows = int(y.sum()), len(y)
+    if rows < MIN_TRAIN_ROWS:
+        return f"only {rows} training cases (a model needs at least {MIN_TRAIN_ROWS})"
+    if positives < MIN_CLASS_ROWS:
+        return f"only {positives} training cases went wrong (a model needs at least {MIN_CLASS_ROWS})"
+    if rows - positives < MIN_CLASS_ROWS:
+        return f"only {rows - positives} training cases went right (a model needs at least {MIN_CLASS_ROWS})"
+    return None
+
+
+def _fit_empirical(frame: pd.DataFrame) -> EmpiricalRates:
+    if not len(frame):
+        return EmpiricalRates({}, None)
+    y = _labels(frame)
+    overall = float(y.mean())
+    case_types = frame["case_type"].astype(object).where(frame["case_type"].notna(), MISSING).astype(str)
+    rates = {}
+    for name, group in pd.Series(y, index=frame.index).groupby(case_types.to_numpy(), sort=True):
+        rates[str(name)] = float((group.sum() + SMOOTHING_CASES * overall) / (len(group) + SMOOTHING_CASES))
+    return EmpiricalRates(rates, overall)
+
+
+def _window(times: pd.Series) -> tuple[str | None, str | None]:
+    if not len(times):
+        return None, None
+    times = pd.to_datetime(times)
+    return times.min().isoformat(), times.max().isoformat()
+
+
+def _version(data_sha: str, kind: str, random_state: int, params: dict[str, Any]) -> str:
+    spec = json.dumps(
+        {"data": data_sha, "kind": kind, "random_state": random_state, "params": params,
+         "features": list(FEATURES), "sklearn": sklearn.__version__, "spec": MODEL_SPEC},
+        sort_keys=True,
+    )
+    return "risk-" + hashlib.sha256(spec.encode()).hexdigest()[:12]
+
+
+def train(frame: pd.DataFrame, random_state: int = RANDOM_STATE) -> TrainedModel:
+    """Train the risk model on the mature labels of ``frame`` (rows of marts.fct_case_features).
+
+    Never raises on small or one-sided data: it falls back to the empirical
+    rate per case type and says why in ``notes``.
+    """
+    frame = _sorted(frame)
+    data_sha = training_data_sha256(frame)
+    notes: list[str] = []
+    known = frame[frame[LABEL].notna()]
+    mature = known[known[MATURE].fillna(False).astype(bool)]
+    labelled = mature
+    if len(mature) < MIN_TRAIN_ROWS and len(known) > len(mature):
+        notes.append(
+            f"Only {len(mature)} cases had a final (mature) label; all {len(known)} labelled cases were used, "
+            "so the labels of the youngest cases may still change."
+        )
+        labelled = known
+    train_rows, valid_rows, cutoff = _time_split(labelled)
+    y_train, y_valid = _labels(train_rows), _labels(valid_rows)
+    base_rate = float(y_train.mean()) if len(y_train) else None
+
+    reason = _cannot_fit(y_train)
+    calibration_method = None
+    importances: list[dict[str, Any]] = []
+    if reason is None:
+        kind = MODEL_KIND
+        positives = int(y_train.sum())
+        calibration_method = "isotonic" if len(y_train) >= 5000 and positives >= 100 else "sigmoid"
+        folds = int(min(5, positives, len(y_train) - positives))
+        estimator = CalibratedClassifierCV(
+            build_pipeline(random_state),
+            method=calibration_method,
+            cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state),
+            ensemble=False,  # one pipeline on all training cases, calibrated on out-of-fold predictions
+        )
+        with threadpool_limits(limits=N_THREADS):
+            estimator.fit(prepare_features(train_rows), y_train)
+    else:
+        kind = FALLBACK_KIND
+        fit_on = train_rows if len(train_rows) else labelled
+        estimator = _fit_empirical(fit_on)
+        notes.append(
+            f"No model was trained: {reason}. Predictions are the empirical rate of each case type "
+            f"(smoothed towards the overall rate with {SMOOTHING_CASES:g} pseudo-cases)."
+        )
+        if not len(labelled):
+            notes.append("There are no labelled cases at all: every prediction is empty.")
+
+    trained = TrainedModel(
+        kind=kind,
+        estimator=estimator,
+        version=_version(data_sha, kind, random_state, PARAMS if kind == MODEL_KIND else {}),
+        data_sha256=data_sha,
+        random_state=random_state,
+        params=dict(PARAMS) if kind == MODEL_KIND else {"smoothing_cases": SMOOTHING_CASES},
+        calibration_method=calibration_method,
+        rows={
+            "scored": len(frame),
+            "labelled": len(known),
+            "mature": len(mature),
+            "immature_excluded": len(known) - len(labelled),
+            "train": len(train_rows),
+            "validation": len(valid_rows),
+        },
+        data_window={
+            "scored_from": _window(frame[TIME])[0],
+            "scored_to": _window(frame[TIME])[1],
+            "train_from": _window(train_rows[TIME])[0],
+            "train_to": _window(train_rows[TIME])[1],
+            "validation_from": _window(valid_rows[TIME])[0],
+            "validation_to": _window(valid_rows[TIME])[1],
+        },
+        split={
+            "method": "time",
+            "validation_share": VALIDATION_SHARE,
+            "cutoff_at": cutoff.isoformat() if cutoff is not None else None,
+            "uses_immature_labels": len(labelled) > len(mature),
+            "train_label_rate": base_rate,
+        },
+        metrics={},
+        calibration=[],
+        importances=importances,
+        notes=notes,
+    )
+    if len(valid_rows):
+        p_valid = predict(trained, valid_rows)
+        if not np.isnan(p_valid).any():
+            result = evaluate(y_valid, p_valid, base_rate)
+            trained.calibration = result.pop("calibration")
+            trained.metrics = result
+            if kind == MODEL_KIND and result["roc_auc"] is not None:
+                trained.importances = _importances(trained, valid_rows, y_valid, random_state)
+            if result["roc_auc"] is None:
+                notes.append("The validation weeks hold only one class: ROC AUC and PR AUC are undefined.")
+    else:
+        notes.append("No validation cases: the metrics are empty.")
+    return trained
+
+
+def data_split(trained: TrainedModel, frame: pd.DataFrame) -> pd.Series:
+    """Each row's role for ``trained``: train, validation (the time-based split) or scored (not trained on)."""
+    split = pd.Series("scored", index=frame.index, dtype=object)
+    cutoff = trained.split.get("cutoff_at")
+    if cutoff is None:
+        return split
+    eligible = frame[LABEL].notna()
+    if not trained.split.get("uses_immature_labels"):
+        eligible &= frame[MATURE].fillna(False).astype(bool)
+    times = pd.to_datetime(frame[TIME])
+    cutoff = pd.Timestamp(cutoff)
+    split[eligible & (times < cutoff)] = "train"
+    split[eligible & (times >= cutoff)] = "validation"
+    return split
+
+
+def _importances(trained: TrainedModel, rows: pd.DataFrame, y: np.ndarray, random_state: int) -> list[dict]:
+    """Permutation importance (drop in ROC AUC) on the validation cases, at most IMPORTANCE_ROWS of them."""
+    x = prepare_features(rows)
+    if len(x) > IMPORTANCE_ROWS:
+        pick = np.sort(np.random.default_rng(random_state).choice(len(x), IMPORTANCE_ROWS, replace=False))
+        x, y = x.iloc[pick], y[pick]
+        if y.min() == y.max():
+            return []
+    with threadpool_limits(limits=N_THREADS):
+        result = permutation_importance(
+            trained.estimator, x, y, scoring="roc_auc", n_repeats=IMPORTANCE_REPEATS, random_state=random_state
+        )
+    items = [
+        {"feature": name, "importance": float(mean), "std": float(std)}
+        for name, mean, std in zip(x.columns, result.importances_mean, result.importances_std, strict=True)
+    ]
+    return sorted(items, key=lambda item: (-item["importance"], item["feature"]))
+
+
+def predict(trained: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
+    """Calibrated probability that the AI's handling of each case goes wrong (NaN when nothing to learn from)."""
+    if not len(frame):
+        return np.zeros(0)
+    if trained.kind == FALLBACK_KIND:
+        return trained.estimator.predict(frame)
+    with threadpool_limits(limits=N_THREADS):
+        return trained.estimator.predict_proba(prepare_features(frame))[:, 1].astype(float)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = CALIBRATION_BINS) -> list[dict[str, Any]]:
+    """Equal-count bins of the predictions (sorted by prediction, ties in input order)."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    if not len(y):
+        return []
+    order = np.lexsort((np.arange(len(p)), p))
+    table = []
+    for i, idx in enumerate(np.array_split(order, min(bins, len(p)))):
+        table.append(
+            {
+                "bin": i + 1,
+                "rows": int(len(idx)),
+                "predicted_min": float(p[idx].min()),
+                "predicted_max": float(p[idx].max()),
+                "mean_predicted": float(p[idx].mean()),
+                "observed_rate": float(y[idx].mean()),
+            }
+        )
+    return table
+
+
+def evaluate(y, p, base_rate: float | None, bins: int = CALIBRATION_BINS) -> dict[str, Any]:
+    """Validation metrics: ROC AUC, PR AUC, Brier vs the base-rate Brier, ECE, calibration table.
+
+    ``base_rate`` is the training label rate: the base-rate Brier is the
+    Brier score of predicting it for every case. ECE is the row-weighted mean
+    gap between mean prediction and observed rate over the calibration bins.
+    """
+    y, p = np.asarray(y, dtype=int), np.asarray(p, dtype=float)
+    n = len(y)
+    positives = int(y.sum())
+    both = n > 0 and 0 < positives < n
+    brier = float(np.mean((p - y) ** 2)) if n else None
+    brier_base = float(np.mean((base_rate - y) ** 2)) if n and base_rate is not None else None
+    table = calibration_table(y, p, bins)
+    ece = float(sum(b["rows"] / n * abs(b["mean_predicted"] - b["observed_rate"]) for b in table)) if n else None
+    return {
+        "rows": n,
+        "positives": positives,
+        "label_rate": float(y.mean()) if n else None,
+        "mean_predicted": float(p.mean()) if n else None,
+        "roc_auc": float(roc_auc_score(y, p)) if both else None,
+        "pr_auc": float(average_precision_score(y, p)) if both else None,
+        "brier": brier,
+        "brier_base_rate": brier_base,
+        "brier_skill": (1 - brier / brier_base) if brier is not None and brier_base else None,
+        "ece": ece,
+        "calibration": table,
+    }
+
+
+PREDICTION_COLUMNS = (
+    "ticket_id", "case_type", "handled_at", "predicted_risk", "model_version", "model_kind", "is_fallback",
+    "data_split", "scored_at",
+)
+
+
+def predictions_frame(trained: TrainedModel, frame: pd.DataFrame, scored_at) -> pd.DataFrame:
+    """The rows of ml.case_predictions for ``frame`` (columns PREDICTION_COLUMNS)."""
+    probabilities = predict(trained, frame)
+    return pd.DataFrame(
+        {
+            "ticket_id": frame[KEY].astype(str).to_numpy(),
+            "case_type": frame["case_type"].astype(object).to_numpy(),
+            "handled_at": pd.to_datetime(frame[TIME]).to_numpy(),
+            "predicted_risk": probabilities,
+            "model_version": trained.version,
+            "model_kind": trained.kind,
+            "is_fallback": trained.is_fallback,
+            "data_split": data_split(trained, frame).to_numpy(),
+            "scored_at": pd.Timestamp(scored_at),
+        },
+        columns=list(PREDICTION_COLUMNS),
+    )

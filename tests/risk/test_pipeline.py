@@ -1,0 +1,338 @@
+"""The risk model and the recommendations in real runs: the seeded demo and the contract fixture.
+
+Everything here reads the session's warehouses (tests/conftest.py), built by `trustloop run`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from models.artifacts import load_artifact
+from models.risk import data_split, evaluate, predict, training_data_sha256
+from tests.conftest import query, run_trustloop
+
+pytestmark = pytest.mark.slow
+
+Z = 1.959964
+LADDER = ["shadow", "triage", "suggest", "resolve"]
+DIMS = ["accuracy", "escalation", "tone", "policy_adherence"]
+
+
+def wilson(k: float, n: float) -> tuple[float | None, float | None]:
+    if not n:
+        return None, None
+    p = k / n
+    centre = p + Z * Z / (2 * n)
+    spread = Z * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
+    return (centre - spread) / (1 + Z * Z / n), (centre + spread) / (1 + Z * Z / n)
+
+
+def frame(warehouse: Path, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def output_dir(env: dict[str, str]) -> Path:
+    return Path(env["TRUSTLOOP_OUTPUT_DIR"])
+
+
+def expected_action(row: dict) -> tuple[str, str]:
+    """The rules of metrics.md section 4, recomputed from the row's own bounds."""
+    outcomes = []
+    for d in DIMS:
+        n, lo, up, t = (row[f"pact_{d}_{k}"] for k in ("evaluations", "lower", "upper", "threshold"))
+        outcomes.append("no" if not n else "clear" if lo >= t else "breach" if up < t else "short")
+    n, lo, up, t = (row[k] for k in ("escalations_required", "escalation_compliance_lower",
+                                      "escalation_compliance_upper", "min_escalation_compliance"))
+    outcomes.append("no" if not n else "clear" if lo >= t else "breach" if up < t else "short")
+    n, lo, up, t = (row[k] for k in ("autonomous_resolutions", "dispute_rate_lower", "dispute_rate_upper",
+                                      "max_dispute_rate"))
+    outcomes.append("no" if not n else "clear" if up < t else "breach" if lo > t else "short")
+    if row["predicted_risk"] is None or pd.isna(row["predicted_risk"]):
+        outcomes.append("no")
+    else:
+        a = row["risk_appetite"]
+        outcomes.append("clear" if row["predicted_risk_upper"] < a else "breach" if row["predicted_risk_lower"] > a
+                        else "short")
+    outcomes.append("clear" if row["evidence_volume"] >= row["min_evidence"] else "short")
+    outcomes.append("clear" if row["severe_incidents_in_freeze"] == 0 else "frozen")
+    rank = LADDER.index(row["current_tier"])
+    if "breach" in outcomes and rank > 0:
+        return "demote", LADDER[rank - 1]
+    if "breach" not in outcomes and all(o == "clear" for o in outcomes) and rank < 3:
+        return "promote", LADDER[rank + 1]
+    return "hold", row["current_tier"]
+
+
+def test_predictions_cover_every_ai_handled_case(demo_warehouse):
+    (cases, features, predictions, distinct, bad, fallback) = query(
+        demo_warehouse,
+        """select (select count(*) from marts.fct_cases where is_ai_handled),
+                  (select count(*) from marts.fct_case_features),
+                  (select count(*) from ml.case_predictions),
+                  (select count(distinct ticket_id) from ml.case_predictions),
+                  (select count(*) from ml.case_predictions where not (predicted_risk between 0 and 1)
+                      or predicted_risk is null),
+                  (select count(*) from ml.case_predictions where is_fallback)""",
+    )[0]
+    assert cases == features == predictions == distinct > 2000
+    assert bad == 0 and fallback == 0
+    runs = query(demo_warehouse, "select model_version, model_kind, rows_scored from ml.model_runs")
+    assert len(runs) == 1 and runs[0][1] == "hist_gradient_boosting" and runs[0][2] == predictions
+    assert query(demo_warehouse, "select distinct model_version from ml.case_predictions") == [(runs[0][0],)]
+
+
+def test_the_model_card_matches_a_recomputation(demo_build):
+    warehouse, env, _ = demo_build
+    out = output_dir(env)
+    features = frame(warehouse, "select * from marts.fct_case_features order by handled_at, ticket_id")
+    trained = load_artifact(out / "artifacts" / "models")
+    meta = json.loads((out / "artifacts" / "models" / f"{trained.version}.json").read_text())
+    # the artifact names the data it was trained on
+    assert meta["data_sha256"] == trained.data_sha256 == training_data_sha256(features)
+    # the stored predictions are the artifact's predictions
+    stored = frame(warehouse, "select ticket_id, predicted_risk, data_split from ml.case_predictions")
+    merged = features[["ticket_id"]].merge(stored, on="ticket_id")
+    assert (merged["predicted_risk"].to_numpy() == pytest.approx(predict(trained, features), abs=1e-12))
+    assert list(merged["data_split"]) == list(data_split(trained, features))
+    # the card's metrics are the validation metrics, recomputed from scratch
+    valid = features[data_split(trained, features) == "validation"]
+    m = evaluate(valid["is_handling_wrong"].astype(int), predict(trained, valid), trained.split["train_label_rate"])
+    calibration = m.pop("calibration")
+    assert calibration == meta["calibration"]
+    card = (out / "reports" / "model_card" / "model_card.md").read_text()
+    printed = dict(re.findall(r"^\| ([^|]+?) \| ([0-9.]+) \|$", card, flags=re.M))
+    for label, key in [("ROC AUC", "roc_auc"), ("PR AUC (average precision)", "pr_auc"), ("Brier score", "brier"),
+                       ("Brier score of the base rate", "brier_base_rate"),
+                       ("expected calibration error (ECE)", "ece"), ("validation label rate", "label_rate")]:
+        assert float(printed[label]) == pytest.approx(m[key], abs=5e-5), label
+    assert f"| validation cases | {len(valid)} |" in card
+    assert f"| cases scored | {len(features)} |" in card
+    assert m["roc_auc"] > 0.6 and m["brier"] < m["brier_base_rate"]
+    assert (out / "reports" / "model_card" / "model_card.html").read_text().count("<tr>") > 20
+
+
+def test_case_type_risk_is_the_mean_prediction_of_the_window(demo_warehouse):
+    risk = frame(demo_warehouse, "select * from marts.rpt_case_type_risk")
+    cases = frame(
+        demo_warehouse,
+        """select f.case_type, p.predicted_risk, f.is_handling_wrong, f.is_label_mature
+           from marts.fct_case_features f
+           join ml.case_predictions p using (ticket_id)
+           join marts.dim_autonomy_windows w on w.case_type = f.case_type
+           where f.handled_at >= w.window_start_at and f.handled_at < w.window_end_at""",
+    )
+    assert len(risk) == query(demo_warehouse, "select count(*) from intermediate.int_case_types__policy")[0][0]
+    for row in risk.itertuples():
+        group = cases[cases["case_type"] == row.case_type]
+        if group.empty:
+            assert pd.isna(row.predicted_risk)
+            continue
+        assert row.predicted_cases == len(group)
+        assert row.predicted_risk == pytest.approx(group["predicted_risk"].mean())
+        lower, upper = wilson(group["predicted_risk"].sum(), len(group))
+        assert (row.predicted_risk_lower, row.predicted_risk_upper) == (pytest.approx(lower), pytest.approx(upper))
+        mature = group[group["is_label_mature"]]
+        assert row.labelled_cases == len(mature)
+        if len(mature):
+            assert row.empirical_rate == pytest.approx(mature["is_handling_wrong"].mean())
+
+
+def test_the_evidence_is_recomputed_from_the_trust_marts(demo_warehouse):
+    evidence = frame(demo_warehouse, "select * from marts.fct_autonomy_evidence")
+    windows = frame(demo_warehouse, "select * from marts.dim_autonomy_windows")
+    evaluations = frame(demo_warehouse, "select * from marts.fct_evaluations where passed is not null")
+    resolutions = frame(demo_warehouse, "select * from marts.fct_autonomous_resolutions")
+    escalations = frame(demo_warehouse, "select * from marts.fct_escalations")
+    as_of = windows["as_of_date"].iloc[0]
+    assert pd.Timestamp(as_of).dayofweek == 6  # a Sunday
+    for row in evidence.itertuples():
+        start, end = row.window_start_at, row.window_end_at
+        assert (end - start).days == 7 * row.window_weeks
+        ev = evaluations[(evaluations.case_type == row.case_type) & (evaluations.evaluated_at >= start)
+                         & (evaluations.evaluated_at < end)]
+        assert row.evidence_volume == ev["ticket_id"].nunique()
+        acc = ev[ev.dimension == "accuracy"]
+        assert (row.pact_accuracy_evaluations, row.pact_accuracy_passed) == (len(acc), int(acc["passed"].sum()))
+        lower, upper = wilson(int(acc["passed"].sum()), len(acc))
+        if lower is not None:
+            assert (row.pact_accuracy_lower, row.pact_accuracy_upper) == (pytest.approx(lower), pytest.approx(upper))
+        res = resolutions[(resolutions.case_type == row.case_type) & (resolutions.resolved_at >= start)
+                          & (resolutions.resolved_at < end)]
+        assert (row.autonomous_resolutions, row.disputed_resolutions) == (len(res), int(res["is_disputed"].sum()))
+        esc = escalations[(escalations.case_type == row.case_type) & (escalations.triggered_at >= start)
+                          & (escalations.triggered_at < end)]
+        assert (row.escalations_required, row.escalations_compliant) == (len(esc), int(esc["is_compliant"].sum()))
+
+
+def test_recommendations_follow_the_rules(demo_warehouse):
+    recs = frame(demo_warehouse, "select * from marts.rpt_autonomy_recommendations")
+    policy = query(demo_warehouse, "select case_type, is_catalogued, catalog_tier from intermediate.int_case_types__policy")
+    assert sorted(recs["case_type"]) == sorted(r[0] for r in policy)
+    for row in recs.to_dict("records"):
+        assert (row["action"], row["recommended_tier"]) == expected_action(row), row["case_type"]
+        assert abs(LADDER.index(row["recommended_tier"]) - LADDER.index(row["current_tier"])) <= 1
+        assert row["reasons"].startswith({"promote": "Promote", "demote": "Demote", "hold": "Hold"}[row["action"]])
+        assert re.search(r"\d+\.\d%", row["reasons"]), row["reasons"]
+        assert row["policy_version"] == "2026.11-2" and row["model_version"].startswith("risk-")
+        for rule in (row["breached_rules"] or "").split(", "):
+            if rule:
+                assert row[f"rule_{rule}"] == "breach"
+    # the catalogued tiers are the current tiers
+    catalog = {name: tier for name, catalogued, tier in policy if catalogued}
+    assert {r["case_type"]: r["current_tier"] for r in recs.to_dict("records") if r["is_catalogued"]} == catalog
+
+
+def test_history_and_memos_of_the_run(demo_build):
+    warehouse, env, _ = demo_build
+    recs = query(warehouse, "select case_type, action, as_of_date from marts.rpt_autonomy_recommendations")
+    history = query(warehouse, "select run_id, case_type, action, as_of_date from history.autonomy_recommendations")
+    assert len({h[0] for h in history}) == 1
+    assert sorted(h[1:] for h in history) == sorted(recs)
+    memo_dir = output_dir(env) / "reports" / "memos" / str(recs[0][2])
+    changes = sorted(f"{c}_{a}" for c, a, _ in recs if a in ("promote", "demote"))
+    written = sorted({p.stem for p in memo_dir.glob("*_*")}) if memo_dir.is_dir() else []
+    assert written == changes
+    for stem in changes:
+        text = (memo_dir / f"{stem}.md").read_text()
+        assert "## The evidence, rule by rule" in text and "Signature:" in text
+        assert (memo_dir / f"{stem}.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_cli_prints_and_exports_the_recommendations(demo_build, tmp_path):
+    warehouse, env, _ = demo_build
+    out = tmp_path / "recs.csv"
+    proc = run_trustloop(["recommendations", "--out", str(out)], env)
+    assert "wrote" in proc.stdout
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    header = list(rows[0].keys())
+    assert header[:8] == ["case_type", "current_tier", "recommended_tier", "action", "predicted_risk",
+                          "predicted_risk_upper", "evidence_volume", "reasons"]
+    expected = query(warehouse, "select case_type, action, predicted_risk from marts.rpt_autonomy_recommendations "
+                                "order by case_type")
+    assert [(r["case_type"], r["action"]) for r in rows] == [(c, a) for c, a, _ in expected]
+    assert [float(r["predicted_risk"]) for r in rows] == [p for _, _, p in expected]
+    printed = run_trustloop(["recommendations"], env).stdout
+    assert "as of " in printed and all(c in printed for c, _, _ in expected)
+    only = run_trustloop(["recommendations", "--action", "hold", "--out", str(tmp_path / "hold.csv")], env)
+    assert only.returncode == 0
+
+
+def test_cli_without_a_warehouse_fails_clearly(tmp_path):
+    from tests.conftest import trustloop_env
+
+    proc = run_trustloop(["recommendations"], trustloop_env(tmp_path), check=False)
+    assert proc.returncode == 2 and "run `trustloop run` first" in proc.stderr
+
+
+def test_contract_fixture_falls_back_and_observes_tiers(conformance_build):
+    warehouse, env, _ = conformance_build
+    kind, notes = query(warehouse, "select model_kind, notes from ml.model_runs")[0]
+    assert kind == "empirical_rate" and "No model was trained" in notes
+    everything = frame(warehouse, "select * from marts.rpt_autonomy_recommendations")
+    # the catalog's case types are listed too: no case of theirs in these data, so nothing to judge
+    unseen = everything[everything["is_catalogued"]]
+    assert (unseen["ai_handled_cases"] == 0).all() and (unseen["action"] == "hold").all()
+    assert (unseen["rule_model_risk"] == "no_evidence").all()
+    recs = everything[~everything["is_catalogued"]]
+    assert len(recs) == 8
+    assert set(recs["current_tier_source"]) == {"observed_mode"}
+    assert recs["reasons"].str.contains("uncatalogued case type").all()
+    assert recs["is_model_fallback"].all()
+    # the observed tier is the most frequent mode of each case type's cases in the window
+    modes = query(
+        warehouse,
+        """select f.case_type, f.autonomy_mode, count(*) from marts.fct_case_features f
+           join marts.dim_autonomy_windows w on w.case_type = f.case_type
+           where f.handled_at >= w.window_start_at and f.handled_at < w.window_end_at and f.autonomy_mode is not null
+           group by 1, 2""",
+    )
+    for row in recs.itertuples():
+        counts = {m: n for c, m, n in modes if c == row.case_type}
+        best = max(counts.values())
+        assert row.current_tier == min((m for m, n in counts.items() if n == best), key=LADDER.index)
+    for row in recs.to_dict("records"):
+        assert (row["action"], row["recommended_tier"]) == expected_action(row)
+    card = (output_dir(env) / "reports" / "model_card" / "model_card.md").read_text()
+    assert "Empirical rate per case type (fallback; no model was trained)" in card
+
+
+def private_copy(demo_build, work: Path, **extra: str) -> tuple[Path, dict[str, str]]:
+    """A copy of the demo's warehouse and Dagster home, so a test can run again; the session's stays untouched."""
+    warehouse, env, _ = demo_build
+    shutil.copytree(Path(env["DAGSTER_HOME"]), work / "dagster_home")
+    (work / "output").mkdir(parents=True)
+    shutil.copy2(warehouse, work / "output" / "warehouse.duckdb")
+    again = dict(env, TRUSTLOOP_OUTPUT_DIR=str(work / "output"),
+                 TRUSTLOOP_WAREHOUSE=str(work / "output" / "warehouse.duckdb"),
+                 DAGSTER_HOME=str(work / "dagster_home"), **extra)
+    return work / "output" / "warehouse.duckdb", again
+
+
+def test_a_second_run_is_deterministic_and_appends_history(demo_build, tmp_path):
+    warehouse, _, _ = demo_build
+    copy, again = private_copy(demo_build, tmp_path / "again")
+    run_trustloop(["run"], again)
+    first = query(warehouse, "select model_version from ml.model_runs")[0][0]
+    versions = query(copy, "select model_version from ml.model_runs order by trained_at")
+    assert [v for (v,) in versions] == [first, first]  # same data, same model
+    assert query(copy, "select ticket_id, predicted_risk from ml.case_predictions order by 1") == query(
+        warehouse, "select ticket_id, predicted_risk from ml.case_predictions order by 1"
+    )
+    runs = query(copy, "select run_id, count(*) from history.autonomy_recommendations group by 1")
+    assert len(runs) == 2 and len({n for _, n in runs}) == 1
+    same = query(copy, """select count(distinct action || recommended_tier || case_type) from
+                          history.autonomy_recommendations""")[0][0]
+    assert same == query(warehouse, "select count(*) from marts.rpt_autonomy_recommendations")[0][0]
+
+
+LENIENT_POLICY = """
+version: lenient-1
+defaults:
+  risk_appetite: 0.5
+  max_dispute_rate: 0.5
+  min_escalation_compliance: 0.2
+  pact_threshold: 0.5
+  min_evidence: 10
+  freeze_days: 0
+case_types:
+  account_access:
+    tier: suggest
+    pacts:
+      - {pact_id: lenient-acc, claim: Access is restored to the right person., dimension: accuracy, threshold: 0.5}
+"""
+
+
+def test_a_lenient_policy_promotes_with_a_memo(demo_build, tmp_path):
+    policy = tmp_path / "lenient.yml"
+    policy.write_text(LENIENT_POLICY)
+    copy, again = private_copy(demo_build, tmp_path / "lenient", TRUSTLOOP_POLICY=str(policy))
+    run_trustloop(["run"], again)
+    recs = frame(copy, "select * from marts.rpt_autonomy_recommendations").set_index("case_type")
+    row = recs.loc["account_access"]
+    assert row["policy_version"] == "lenient-1" and row["pact_accuracy_id"] == "lenient-acc"
+    assert (row["action"], row["current_tier"], row["recommended_tier"]) == ("promote", "suggest", "resolve")
+    assert row["decision_basis"] == "every_rule_clears" and row["rules_cleared"] == 9
+    assert row["reasons"].startswith("Promote from suggest to resolve: every rule clears: ")
+    # uncatalogued now: the demo's other case types take their observed tier
+    others = recs.drop(index="account_access")
+    assert not others["is_catalogued"].any() and set(others["current_tier_source"]) == {"observed_mode"}
+    memo = Path(again["TRUSTLOOP_OUTPUT_DIR"]) / "reports" / "memos" / str(row["as_of_date"].date())
+    text = (memo / "account_access_promote.md").read_text()
+    assert "from **suggest** (drafts replies, a person sends them) to **resolve** (acts alone)" in text
+    # both runs are in the history, each with its own policy version
+    history = query(copy, "select distinct run_id, policy_version from history.autonomy_recommendations")
+    assert sorted(v for _, v in history) == ["2026.11-2", "lenient-1"]
