@@ -20,7 +20,7 @@ final as (
         autonomy_mode,
         confidence,
         policy_version,
-        attributes,
+        {{ redact_pii("attributes") }} as attributes,
         lower(trim({{ json_str('attributes', 'mode') }})) as attr_mode,
         {{ json_number('attributes', 'sentiment') }} as attr_sentiment,
         {{ json_bool('attributes', 'requested_human') }} as attr_requested_human,

@@ -17,7 +17,7 @@ final as (
         ticket_ids,
         customers_affected,
         remediation_cost,
-        summary,
+        {{ redact_pii("summary") }} as summary,
         _file as source_file,
         _line as source_line,
         _row_hash as row_hash

@@ -1,0 +1,117 @@
+"""`trustloop erase --customer`: gone from every layer and from the file's bytes; the ledger still verifies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import run_trustloop
+from tests.trust.conftest import AGENT, CUSTOMER, EMAIL, PHONE, PHONE_UK, TICKET, TICKET_DISPUTED, clone_build
+from trustloop.trust.erase import mention_regex, subject_key
+
+# what must be gone from the file's bytes (the planted text of the customer's tickets and events)
+ERASED_TEXT = (EMAIL, "zelda.planted", PHONE, PHONE_UK, "4539-1488-0343-6467", "4539148803436467")
+
+
+@pytest.fixture(scope="module")
+def erased(pii_build, tmp_path_factory):
+    """A copy of the planted build, before and after `trustloop erase --customer C-PII-0001`."""
+    workdir = tmp_path_factory.mktemp("erase")
+    warehouse, env = clone_build(pii_build, workdir)
+    before = warehouse.read_bytes()
+    proc = run_trustloop(["erase", "--customer", CUSTOMER], env, check=False)
+    return warehouse, env, before, proc
+
+
+def _q(path: Path, sql: str, params=None):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_erase_succeeds(erased):
+    _warehouse, _env, _before, proc = erased
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "OK: no table of the warehouse or the snapshot references the customer" in proc.stdout
+    assert CUSTOMER not in proc.stdout and EMAIL not in proc.stdout + proc.stderr
+    # the landing folder is the upstream copy: not touched, but named
+    assert "landing file(s) still hold the customer" in proc.stdout and "zz_planted.csv" in proc.stdout
+
+
+def test_text_gone_from_the_file_bytes(erased):
+    warehouse, _env, before, _proc = erased
+    present_before = [t for t in ERASED_TEXT if t.encode() in before]
+    assert present_before, "the planted text should be in the file before erasure (raw layer)"
+    after = warehouse.read_bytes()
+    assert [t for t in ERASED_TEXT if t.encode() in after] == []
+    assert CUSTOMER.encode() not in after
+    assert not warehouse.with_name(warehouse.name + ".wal").exists()
+
+
+def test_gone_from_every_layer(erased):
+    warehouse, env, _before, _proc = erased
+    assert _q(warehouse, "select count(*) from raw.tickets where customer_id = ?", [CUSTOMER]) == [(0,)]
+    assert _q(warehouse, "select count(*) from raw.agent_logs where ticket_id in (?, ?) or actor_id = ?",
+              [TICKET, TICKET_DISPUTED, CUSTOMER]) == [(0,)]
+    assert _q(warehouse, "select count(*) from raw.quarantine where regexp_matches(raw, ?)",
+              [mention_regex([CUSTOMER])]) == [(0,)]
+    assert _q(warehouse, "select count(*) from marts.fct_cases where customer_id = ? or ticket_id in (?, ?)",
+              [CUSTOMER, TICKET, TICKET_DISPUTED]) == [(0,)]
+    # the incident stays (it happened) without the reference to the erased ticket or customer
+    [(ticket_ids, summary, raw)] = _q(warehouse, "select ticket_ids, summary, _raw from raw.incidents "
+                                                 "where incident_id = 'INC-PII-1'")
+    assert ticket_ids is None and raw is None and CUSTOMER not in summary and "[erased customer]" in summary
+    snapshot = Path(env["TRUSTLOOP_OUTPUT_DIR"]) / "snapshot" / "trust.duckdb"
+    assert _q(snapshot, "select count(*) from intermediate.int_tickets__current where customer_id = ?",
+              [CUSTOMER]) == [(0,)]
+    assert CUSTOMER.encode() not in snapshot.read_bytes()
+
+
+def test_erasure_log_and_ledger_still_verify(erased):
+    warehouse, env, _before, _proc = erased
+    rows = _q(warehouse, "select action, count(*) from ledger.erasures group by 1 order by 1")
+    assert dict(rows) == {"amended": 1, "deleted": 2 + 11, "quarantine_deleted": 1}
+    assert _q(warehouse, "select distinct subject_key from ledger.erasures") == [(subject_key(CUSTOMER),)]
+    proc = run_trustloop(["verify", "--json"], env, check=False)
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0 and report["ok"], report
+    assert report["erasures"] == 15
+
+
+def test_reconciliation_accounts_for_erasures(erased):
+    warehouse, _env, _before, _proc = erased
+    from trustloop.ingest.reconcile import file_reconciliation, reconciliation_problems
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert reconciliation_problems(con) == []
+        rows = {r["file"]: r for r in file_reconciliation(con)}
+    finally:
+        con.close()
+    tickets = rows["tickets/zz_planted.csv"]
+    assert tickets["rows_erased"] == 2 and tickets["rows_erased_from_quarantine"] == 1 and tickets["reconciles"]
+
+
+def test_lookup_still_answers_after_erasure(erased):
+    _warehouse, env, _before, _proc = erased
+    result = json.loads(run_trustloop(["lookup", AGENT], env).stdout)
+    assert result["agent_id"] == AGENT and 0 <= result["score"] <= 1000
+
+
+def test_erasing_an_unknown_customer_changes_nothing_but_the_log(pii_build, tmp_path):
+    warehouse, env = clone_build(pii_build, tmp_path)
+    counts = _q(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)")
+    from trustloop.trust.erase import plan_and_apply
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        plan = plan_and_apply(con, "C-NOBODY", "erase-test")
+    finally:
+        con.close()
+    assert plan.entries == [] and plan.ticket_ids == []
+    assert _q(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)") == counts

@@ -1,0 +1,472 @@
+"""Tamper-evident ledger of every ingested record: a SHA-256 hash chain with a checkpoint per run.
+
+Tables (schema ``ledger`` of the warehouse):
+
+- ``ledger.records`` — one entry per raw record (raw.tickets, raw.agent_logs,
+  raw.incidents), appended once, in a deterministic order (source, file,
+  line). An entry holds only hashes and pseudonymous keys, never free text:
+  seq, source, record_key (ticket/event/incident id), file, line, row_hash
+  (the loader's ``_row_hash`` of the parsed record), raw_sha256 (SHA-256 of
+  the original text ``_raw``), prev_hash and chain_hash =
+  SHA-256(prev_hash | seq | source | record_key | file | line | row_hash | raw_sha256).
+- ``ledger.checkpoints`` — one row per run: the head of the chain (and of the
+  erasure chain) after that run, itself chained. Each checkpoint is also
+  appended to ``<output>/ledger/anchors.jsonl`` outside the warehouse, so
+  rewriting the whole chain inside the file does not go unnoticed.
+- ``ledger.erasures`` — the erasure log (``trustloop erase``), hash-chained
+  the same way: which ledger entries no longer have their row (deleted) or
+  now hold a different one (amended: references to an erased customer
+  removed), with the new hashes. Customer ids are stored only as SHA-256.
+
+``verify`` recomputes both chains and the checkpoints, and checks the raw
+rows of the warehouse against the ledger: an altered value or original text,
+a deleted, moved (reordered) or inserted record are each reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from trustloop.ingest.contract import SOURCES
+
+GENESIS = "0" * 64
+SEP = "\x1f"
+SOURCE_ORDER = ("tickets", "agent_logs", "incidents")
+MAX_REPORTED = 50
+
+RECORD_FIELDS = ("seq", "source", "record_key", "file", "line", "row_hash", "raw_sha256")
+ERASURE_FIELDS = (
+    "seq", "erasure_id", "subject_key", "source", "record_key", "file", "line", "ledger_seq", "action",
+    "row_hash_before", "row_hash_after", "raw_sha256_after",
+)
+CHECKPOINT_FIELDS = ("run_id", "last_seq", "head_hash", "erasures_last_seq", "erasures_head_hash")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def chain_hash(prev_hash: str, values: list) -> str:
+    text = SEP.join([prev_hash] + ["" if v is None else str(v) for v in values])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def row_hash_sql(source: str, alias: str = "") -> str:
+    """SQL recomputing the loader's ``_row_hash`` from a stored raw row's values."""
+    prefix = f"{alias}." if alias else ""
+    cols = ", ".join(
+        f'coalesce(cast({prefix}"{c}" as varchar), chr(30))' for c in SOURCES[source].column_names
+    )
+    return f"sha256(concat_ws(chr(31), {cols}))"
+
+
+def raw_sha_sql(alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return f"sha256(coalesce({prefix}_raw, chr(30)))"
+
+
+def ensure_ledger_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists ledger")
+    con.execute(
+        """create table if not exists ledger.records (
+            seq bigint not null, source varchar not null, record_key varchar, file varchar not null,
+            line bigint not null, row_hash varchar not null, raw_sha256 varchar not null,
+            loaded_run_id varchar, run_id varchar not null, appended_at timestamp not null,
+            prev_hash varchar not null, chain_hash varchar not null)"""
+    )
+    con.execute(
+        """create table if not exists ledger.erasures (
+            seq bigint not null, erasure_id varchar not null, subject_key varchar not null,
+            source varchar not null, record_key varchar, file varchar not null, line bigint not null,
+            ledger_seq bigint, action varchar not null, row_hash_before varchar, row_hash_after varchar,
+            raw_sha256_after varchar, erased_at timestamp not null,
+            prev_hash varchar not null, chain_hash varchar not null)"""
+    )
+    con.execute(
+        """create table if not exists ledger.checkpoints (
+            run_id varchar not null, checkpoint_at timestamp not null, first_seq bigint, last_seq bigint not null,
+            records_appended bigint not null, head_hash varchar not null, erasures_last_seq bigint not null,
+            erasures_head_hash varchar not null, prev_hash varchar not null, chain_hash varchar not null)"""
+    )
+
+
+def _raw_union() -> str:
+    parts = []
+    for rank, name in enumerate(SOURCE_ORDER):
+        key = SOURCES[name].key
+        parts.append(
+            f"""select {rank} as source_rank, '{name}' as source, cast("{key}" as varchar) as record_key,
+                       _file as file, _line as line, _row_hash as row_hash, {raw_sha_sql()} as raw_sha256,
+                       {row_hash_sql(name)} as content_hash, _run_id as loaded_run_id
+                from raw.{name}"""
+        )
+    return "\nunion all\n".join(parts)
+
+
+def _head(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
+    row = con.execute(f"select seq, chain_hash from ledger.{table} order by seq desc limit 1").fetchone()
+    return (int(row[0]), row[1]) if row else (0, GENESIS)
+
+
+@dataclass
+class AppendResult:
+    run_id: str
+    appended: int
+    total: int
+    head_hash: str
+    checkpoint_hash: str
+
+
+def append_new_records(con: duckdb.DuckDBPyConnection, run_id: str, anchor_file: Path | None = None) -> AppendResult:
+    """Append every raw record not yet in the ledger (by source, file, line), then a checkpoint for ``run_id``."""
+    ensure_ledger_schema(con)
+    for name in SOURCE_ORDER:
+        if not _table_exists(con, "raw", name):
+            raise RuntimeError(f"raw.{name} does not exist: ingest first")
+    new = con.cursor().sql(
+        f"""select r.source, r.record_key, r.file, r.line, r.row_hash, r.raw_sha256, r.loaded_run_id
+            from ({_raw_union()}) r
+            anti join ledger.records l on l.source = r.source and l.file = r.file and l.line = r.line
+            order by r.source_rank, r.file, r.line"""
+    ).to_arrow_table()
+    last_seq, prev = _head(con, "records")
+    first_seq = last_seq + 1 if new.num_rows else None
+    cols = {name: new.column(name).to_pylist() for name in new.column_names}
+    seqs, prevs, chains = [], [], []
+    for i in range(new.num_rows):
+        seq = last_seq + 1 + i
+        values = [seq, cols["source"][i], cols["record_key"][i], cols["file"][i], cols["line"][i],
+                  cols["row_hash"][i], cols["raw_sha256"][i]]
+        digest = chain_hash(prev, values)
+        seqs.append(seq)
+        prevs.append(prev)
+        chains.append(digest)
+        prev = digest
+    now = _now()
+    con.execute("begin transaction")
+    try:
+        if new.num_rows:
+            batch = pa.table(
+                {
+                    "seq": pa.array(seqs, pa.int64()),
+                    "source": new.column("source"),
+                    "record_key": new.column("record_key"),
+                    "file": new.column("file"),
+                    "line": new.column("line"),
+                    "row_hash": new.column("row_hash"),
+                    "raw_sha256": new.column("raw_sha256"),
+                    "loaded_run_id": new.column("loaded_run_id"),
+                    "prev_hash": pa.array(prevs, pa.string()),
+                    "chain_hash": pa.array(chains, pa.string()),
+                }
+            )
+            con.register("_ledger_batch", batch)
+            con.execute(
+                """insert into ledger.records
+                   select seq, source, record_key, file, line, row_hash, raw_sha256, loaded_run_id,
+                          ?, ?, prev_hash, chain_hash
+                   from _ledger_batch order by seq""",
+                [run_id, now],
+            )
+            con.unregister("_ledger_batch")
+        checkpoint = _write_checkpoint(con, run_id, first_seq, len(seqs), now)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    if anchor_file is not None:
+        write_anchor(anchor_file, checkpoint)
+    total, head = _head(con, "records")
+    return AppendResult(run_id, len(seqs), total, head, checkpoint["chain_hash"])
+
+
+def _write_checkpoint(con, run_id: str, first_seq: int | None, appended: int, now: datetime) -> dict:
+    last_seq, head = _head(con, "records")
+    e_seq, e_head = _head(con, "erasures")
+    prev = _last_checkpoint_hash(con)
+    values = [run_id, last_seq, head, e_seq, e_head]
+    digest = chain_hash(prev, values)
+    con.execute(
+        "insert into ledger.checkpoints values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [run_id, now, first_seq, last_seq, appended, head, e_seq, e_head, prev, digest],
+    )
+    return {
+        "run_id": run_id, "checkpoint_at": now.isoformat(timespec="seconds"), "last_seq": last_seq,
+        "head_hash": head, "erasures_last_seq": e_seq, "erasures_head_hash": e_head, "prev_hash": prev,
+        "chain_hash": digest,
+    }
+
+
+def _ordered_checkpoints(con) -> list[tuple]:
+    """Checkpoints in chain order (each names its predecessor's hash)."""
+    rows = con.execute(
+        """select run_id, last_seq, head_hash, erasures_last_seq, erasures_head_hash, prev_hash, chain_hash,
+                  checkpoint_at from ledger.checkpoints"""
+    ).fetchall()
+    by_prev: dict[str, list[tuple]] = {}
+    for r in rows:
+        by_prev.setdefault(r[5], []).append(r)
+    ordered, prev = [], GENESIS
+    while by_prev.get(prev):
+        nxt = by_prev[prev].pop(0)
+        ordered.append(nxt)
+        prev = nxt[6]
+    leftovers = [r for group in by_prev.values() for r in group]
+    return ordered + leftovers
+
+
+def _last_checkpoint_hash(con) -> str:
+    ordered = _ordered_checkpoints(con)
+    return ordered[-1][6] if ordered else GENESIS
+
+
+def write_anchor(anchor_file: Path, checkpoint: dict) -> None:
+    """Append a checkpoint to the anchor file outside the warehouse (one JSON object per line)."""
+    anchor_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(anchor_file, "a") as handle:
+        handle.write(json.dumps(checkpoint, sort_keys=True) + "\n")
+
+
+def append_erasures(con: duckdb.DuckDBPyConnection, entries: list[dict], run_id: str,
+                    anchor_file: Path | None = None) -> int:
+    """Append erasure-log entries (hash-chained) and a checkpoint; inside the caller's transaction."""
+    ensure_ledger_schema(con)
+    last_seq, prev = _head(con, "erasures")
+    now = _now()
+    for i, entry in enumerate(entries):
+        seq = last_seq + 1 + i
+        values = [seq] + [entry.get(name) for name in ERASURE_FIELDS[1:]]
+        digest = chain_hash(prev, values)
+        con.execute(
+            "insert into ledger.erasures values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            values + [now, prev, digest],
+        )
+        prev = digest
+    checkpoint = _write_checkpoint(con, run_id, None, 0, now)
+    if anchor_file is not None:
+        write_anchor(anchor_file, checkpoint)
+    return len(entries)
+
+
+# ------------------------------------------------------------------ verify
+
+
+@dataclass
+class VerifyReport:
+    records: int = 0
+    erasures: int = 0
+    checkpoints: int = 0
+    anchors: int = 0
+    raw_rows: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    problem_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def problem(self, text: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(text)
+
+    def render(self) -> str:
+        lines = [
+            f"ledger: {self.records} records, {self.erasures} erasure entries, {self.checkpoints} checkpoints, "
+            f"{self.anchors} external anchors; raw rows checked: {self.raw_rows}",
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        if self.ok:
+            lines.append("OK: the chain, the checkpoints and every raw record match the ledger")
+        else:
+            lines.append(f"TAMPERING DETECTED: {self.problem_count} problem(s)")
+            lines += [f"  - {p}" for p in self.problems]
+            if self.problem_count > len(self.problems):
+                lines.append(f"  ... and {self.problem_count - len(self.problems)} more")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok, "records": self.records, "erasures": self.erasures, "checkpoints": self.checkpoints,
+            "anchors": self.anchors, "raw_rows": self.raw_rows, "problem_count": self.problem_count,
+            "problems": self.problems, "notes": self.notes,
+        }
+
+
+def _verify_chain(report: VerifyReport, table: str, fields: tuple[str, ...], rows: pa.Table) -> dict[int, str]:
+    """Recompute a chain; returns seq -> chain_hash as stored."""
+    cols = {name: rows.column(name).to_pylist() for name in rows.column_names}
+    heads: dict[int, str] = {}
+    prev = GENESIS
+    expected_seq = 1
+    for i in range(rows.num_rows):
+        seq = cols["seq"][i]
+        if seq != expected_seq:
+            report.problem(
+                f"ledger.{table}: entry {expected_seq} expected, found {seq} "
+                f"({'missing or removed entries' if seq > expected_seq else 'duplicated or inserted entry'})"
+            )
+            expected_seq = seq
+        if cols["prev_hash"][i] != prev:
+            report.problem(f"ledger.{table} seq {seq}: prev_hash does not link to the entry before (reordered, "
+                           "inserted or removed entry)")
+        values = [cols[name][i] for name in fields]
+        if chain_hash(cols["prev_hash"][i], values) != cols["chain_hash"][i]:
+            report.problem(f"ledger.{table} seq {seq}: chain hash does not match the entry (altered entry)")
+        prev = cols["chain_hash"][i]
+        heads[seq] = cols["chain_hash"][i]
+        expected_seq += 1
+    return heads
+
+
+def verify(con: duckdb.DuckDBPyConnection, anchor_file: Path | None = None) -> VerifyReport:
+    """Check the ledger chains, the checkpoints, the anchors and every raw row against the ledger."""
+    report = VerifyReport()
+    if not _table_exists(con, "ledger", "records"):
+        report.problem("the warehouse has no ledger (ledger.records): run `trustloop run` first")
+        return report
+    records = con.cursor().sql(
+        f"select {', '.join(RECORD_FIELDS)}, prev_hash, chain_hash from ledger.records order by seq, chain_hash"
+    ).to_arrow_table()
+    report.records = records.num_rows
+    heads = _verify_chain(report, "records", RECORD_FIELDS, records)
+    has_erasures = _table_exists(con, "ledger", "erasures")
+    e_heads: dict[int, str] = {}
+    if has_erasures:
+        erasures = con.cursor().sql(
+            f"select {', '.join(ERASURE_FIELDS)}, prev_hash, chain_hash from ledger.erasures order by seq, chain_hash"
+        ).to_arrow_table()
+        report.erasures = erasures.num_rows
+        e_heads = _verify_chain(report, "erasures", ERASURE_FIELDS, erasures)
+
+    # checkpoints: chained, and each names a head the chains really had
+    checkpoints: list[tuple] = []
+    if _table_exists(con, "ledger", "checkpoints"):
+        checkpoints = _ordered_checkpoints(con)
+    report.checkpoints = len(checkpoints)
+    prev = GENESIS
+    for run_id, last_seq, head, e_seq, e_head, c_prev, c_hash, _at in checkpoints:
+        if c_prev != prev or chain_hash(c_prev, [run_id, last_seq, head, e_seq, e_head]) != c_hash:
+            report.problem(f"ledger.checkpoints run {run_id}: checkpoint chain broken (altered or removed checkpoint)")
+        prev = c_hash
+        if last_seq and heads.get(last_seq) != head:
+            report.problem(f"ledger.checkpoints run {run_id}: the chain head at seq {last_seq} is not the one "
+                           "checkpointed (the ledger was rewritten)")
+        if e_seq and e_heads.get(e_seq) != e_head:
+            report.problem(f"ledger.checkpoints run {run_id}: the erasure-log head at seq {e_seq} is not the one "
+                           "checkpointed")
+    if records.num_rows and (not checkpoints or max(c[1] for c in checkpoints) < records.num_rows):
+        report.problem("ledger.records: entries after the last checkpoint (appended outside a run)")
+
+    # anchors outside the warehouse
+    if anchor_file is not None and anchor_file.exists():
+        by_hash = {c[6]: c for c in checkpoints}
+        for n, line in enumerate(anchor_file.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            report.anchors += 1
+            try:
+                anchor = json.loads(line)
+            except ValueError:
+                report.problem(f"{anchor_file.name} line {n}: not JSON")
+                continue
+            cp = by_hash.get(anchor.get("chain_hash"))
+            if cp is None or cp[1] != anchor.get("last_seq") or cp[2] != anchor.get("head_hash"):
+                report.problem(f"{anchor_file.name} line {n}: checkpoint of run {anchor.get('run_id')} is not in the "
+                               "warehouse as anchored (the ledger was rewritten or a checkpoint removed)")
+    elif anchor_file is not None:
+        report.notes.append(f"no external anchor file at {anchor_file}")
+
+    _verify_raw(con, report, has_erasures)
+    return report
+
+
+def _verify_raw(con: duckdb.DuckDBPyConnection, report: VerifyReport, has_erasures: bool) -> None:
+    for name in SOURCE_ORDER:
+        if not _table_exists(con, "raw", name):
+            report.problem(f"raw.{name} is missing")
+            return
+    erasure_cte = (
+        """latest_erasure as (
+            select ledger_seq, action, row_hash_after, raw_sha256_after,
+                   row_number() over (partition by ledger_seq order by seq desc) as rn
+            from ledger.erasures where ledger_seq is not null
+        )"""
+        if has_erasures
+        else """latest_erasure as (
+            select cast(null as bigint) as ledger_seq, cast(null as varchar) as action,
+                   cast(null as varchar) as row_hash_after, cast(null as varchar) as raw_sha256_after,
+                   1 as rn where false
+        )"""
+    )
+    rows = con.execute(
+        f"""
+        with raw_rows as ({_raw_union()}),
+        {erasure_cte},
+        expected as (
+            select l.seq, l.source, l.record_key, l.file, l.line,
+                   case when e.action = 'amended' then e.row_hash_after else l.row_hash end as row_hash,
+                   case when e.action = 'amended' then e.raw_sha256_after else l.raw_sha256 end as raw_sha256
+            from ledger.records l
+            left join latest_erasure e on e.ledger_seq = l.seq and e.rn = 1
+            where coalesce(e.action, '') <> 'deleted'
+        )
+        select coalesce(x.source, r.source) as source, coalesce(x.file, r.file) as file,
+               coalesce(x.line, r.line) as line, x.seq, coalesce(r.record_key, x.record_key) as record_key,
+               case
+                   when x.seq is null then 'inserted'
+                   when r.source is null then 'deleted'
+                   when r.content_hash <> r.row_hash then 'altered'
+                   when r.row_hash <> x.row_hash or r.record_key is distinct from x.record_key then 'differs'
+                   when r.raw_sha256 <> x.raw_sha256 then 'original_altered'
+               end as problem
+        from expected x
+        full join raw_rows r on r.source = x.source and r.file = x.file and r.line = x.line
+        where x.seq is null or r.source is null or r.content_hash <> r.row_hash or r.row_hash <> x.row_hash
+              or r.record_key is distinct from x.record_key or r.raw_sha256 <> x.raw_sha256
+        order by 1, 2, 3
+        """
+    ).fetchall()
+    report.raw_rows = sum(con.execute(f"select count(*) from raw.{n}").fetchone()[0] for n in SOURCE_ORDER)
+    texts = {
+        "inserted": "record not in the ledger (inserted)",
+        "deleted": "ledger entry {seq} has no row any more (deleted) and no erasure records it",
+        "altered": "stored values no longer match the record's hash (altered)",
+        "differs": "record differs from ledger entry {seq} (altered, moved or reordered)",
+        "original_altered": "original text (_raw) differs from ledger entry {seq} (altered)",
+    }
+    for source, file, line, seq, key, problem in rows:
+        report.problem(f"raw.{source} {file}:{line} ({key}): " + texts[problem].format(seq=seq))
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def anchor_path(output_dir: Path, warehouse: Path) -> Path:
+    """The anchor file of a warehouse: outside it, under <output>/ledger/."""
+    return Path(output_dir) / "ledger" / f"{Path(warehouse).stem}.anchors.jsonl"
+
+
+def rotate_stale_anchors(con: duckdb.DuckDBPyConnection, anchor_file: Path) -> Path | None:
+    """A new (empty) ledger starts a new anchor file; the old one is kept beside it, renamed."""
+    if not anchor_file.exists():
+        return None
+    ensure_ledger_schema(con)
+    if con.execute("select count(*) from ledger.checkpoints").fetchone()[0]:
+        return None
+    stamp = _now().strftime("%Y%m%dT%H%M%S")
+    rotated = anchor_file.with_name(f"{anchor_file.stem}.{stamp}.jsonl")
+    anchor_file.rename(rotated)
+    return rotated
