@@ -9,7 +9,7 @@ from dagster import DagsterInstance
 
 from trustloop.locking import run_lock
 from trustloop.settings import apply_environment
-from trustloop.warehouse import connect, table_exists
+from trustloop.warehouse import connect, table_exists, wait_for_write_access
 
 
 @dataclass
@@ -95,6 +95,9 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING") ->
     """Materialise every asset in-process, under the run lock; return what happened."""
     settings = apply_environment()
     with run_lock(settings.lock_file, settings.lock_timeout):
+        # a process that is not a trustloop run may hold the DuckDB file: wait as long as for a run, then
+        # fail with one clear error (not every step retrying and failing in turn)
+        wait_for_write_access(settings.lock_timeout, settings)
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,7 +54,7 @@ def open_connection(
         return con
     raise WarehouseBusy(
         f"the warehouse {path} is locked by another process (gave up after {retries} tries): {last}"
-    )
+    ) from last
 
 
 @contextlib.contextmanager
@@ -65,6 +66,39 @@ def connect(path: Path | None = None, *, read_only: bool = False, settings: Sett
         yield con
     finally:
         con.close()
+
+
+def wait_for_write_access(
+    timeout: float, settings: Settings | None = None, poll: float = 0.5, announce=None
+) -> None:
+    """Return once the warehouse can be opened for writing; WarehouseBusy after ``timeout`` seconds.
+
+    A run checks this once, before its first step: when a process that is not
+    a trustloop run (a notebook, a SQL client, a server) holds the DuckDB file,
+    the run fails at once with one clear error instead of every step retrying
+    and failing in turn.
+    """
+    settings = settings or get_settings()
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        try:
+            open_connection(settings=settings, retries=1, wait_seconds=0).close()
+            return
+        except WarehouseBusy as exc:
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"the warehouse {settings.warehouse} is held by another process; gave up after "
+                    f"{timeout:g} s (close the other connection, or raise TRUSTLOOP_LOCK_TIMEOUT to wait "
+                    f"longer): {exc.__cause__ or exc}"
+                ) from None
+            if not announced:
+                (announce or (lambda m: print(m, file=sys.stderr)))(
+                    f"waiting for another process to release the warehouse {settings.warehouse} "
+                    f"(up to {timeout:g} s)"
+                )
+                announced = True
+            time.sleep(poll)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

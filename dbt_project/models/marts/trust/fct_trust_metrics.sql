@@ -68,7 +68,8 @@ rates as (
 ),
 
 incident_grains as (
-    select 'case_type' as grain, case_type as grain_value, detected_month as period_start, is_open,
+    select
+        'case_type' as grain, case_type as grain_value, detected_month as period_start, is_open,
         recovery_hours, detection_hours
     from incidents
     where case_type is not null
