@@ -31,6 +31,21 @@ test: setup
 test-fast: setup
 	$(VENV)/bin/python -m pytest -q -m "not slow"
 
+## make lint: ruff (Python, notebooks included) and sqlfluff (dbt models: duckdb dialect, dbt templater).
+## dbt's templater needs a profile, not a warehouse: an in-memory DuckDB keeps it off every real file.
+lint: setup
+	$(VENV)/bin/ruff check .
+	TRUSTLOOP_WAREHOUSE=:memory: $(VENV)/bin/sqlfluff lint dbt_project/models --processes 2
+
+## make ui: the Dagster UI (dagster dev: webserver + daemon) on http://127.0.0.1:$(PORT)
+PORT ?= 3000
+ui: setup
+	$(VENV)/bin/trustloop ui --port $(PORT)
+
+## make docs: the dbt docs site (offline) in output/dbt_docs (open static_index.html)
+docs: setup
+	$(VENV)/bin/trustloop docs
+
 ## make bench: the benchmark harness (10k and 100k tickets; SIZES=10000,100000,1000000 for more)
 SIZES ?= 10000,100000
 bench: setup
