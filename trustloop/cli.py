@@ -14,6 +14,11 @@ import sys
 COMMAND_MODULES = [
     "trustloop.commands.pipeline",  # demo, run
     "trustloop.commands.inspect",  # metrics export, quarantine, ledger
+    "trustloop.commands.trust",  # lookup, serve, evidence, verify, verify-packet, erase
+    "trustloop.commands.report",  # report (scorecard, memos, finance export)
+    "trustloop.commands.quality",  # quality (latest Great Expectations results, Data Docs)
+    "trustloop.commands.recommendations",  # recommendations (autonomy: promote / hold / demote)
+    "trustloop.commands.dev",  # docs (dbt docs site), ui (Dagster UI)
 ]
 
 
