@@ -36,7 +36,7 @@ def _rows(con, sql: str, params=None) -> list[dict]:
 @asset(
     key=AssetKey(["history", "autonomy_recommendations"]),
     deps=[RECOMMENDATIONS_KEY],
-    group_name="autonomy",
+    group_name="marts",
     owners=OWNERS,
     description=(
         "Every run's autonomy recommendations, appended with the run id and as-of date (the audit history), "

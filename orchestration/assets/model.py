@@ -38,7 +38,7 @@ def _round(value):
 @asset(
     key=AssetKey(["ml", "case_predictions"]),
     deps=[FEATURES_KEY],
-    group_name="ml",
+    group_name="model",
     owners=OWNERS,
     description=(
         "The case risk model (scikit-learn, calibrated, time-based validation) trained on "

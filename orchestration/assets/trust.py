@@ -35,7 +35,7 @@ ERASURES_KEY = AssetKey(["ledger", "erasures"])
 
 @asset(
     key=ERASURES_KEY,
-    group_name="trust",
+    group_name="ingest",
     owners=OWNERS,
     description=(
         "The erasure log written by `trustloop erase` (hash-chained; customers named only by SHA-256): which "
@@ -61,7 +61,7 @@ def ledger_erasures(warehouse: WarehouseResource) -> MaterializeResult:
 @asset(
     key=LEDGER_KEY,
     deps=[AssetKey(["raw", name]) for name in SOURCES] + [AssetKey(["raw", "file_ledger"]), ERASURES_KEY],
-    group_name="trust",
+    group_name="ingest",
     owners=OWNERS,
     description=(
         "Hash-chained ledger of every ingested record (hashes and pseudonymous keys only), appended in "
@@ -127,7 +127,7 @@ def _served_model_keys() -> list[AssetKey]:
 @asset(
     key=AssetKey(["trust", "snapshot"]),
     deps=[*_served_model_keys(), LEDGER_KEY],
-    group_name="trust",
+    group_name="reports",
     owners=OWNERS,
     description=(
         "Read-only copy of the tables the trust lookup, the evidence packets and `trustloop serve` read "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -142,4 +142,4 @@ def test_offsets_across_dst_boundaries(con):
     assert scalar(con, "select tl_ts(?)", "2026-03-29T01:30:00+01:00") == datetime(2026, 3, 29, 0, 30)
     assert scalar(con, "select tl_ts(?)", "2026-11-01T01:30:00-04:00") == datetime(2026, 11, 1, 5, 30)
     assert scalar(con, "select tl_ts(?)", "2026-11-01T01:30:00-05:00") == datetime(2026, 11, 1, 6, 30)
-    assert datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert datetime(2026, 1, 1, tzinfo=UTC)

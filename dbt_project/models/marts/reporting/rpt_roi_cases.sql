@@ -46,10 +46,10 @@ default_costs as (
 
 case_type_costs as (
     select
-        case_type,
         {% for name in roi_cost_names() -%}
-        max(case when name = '{{ name }}' then value end) as {{ name }}{{ "," if not loop.last }}
+        max(case when name = '{{ name }}' then value end) as {{ name }},
         {% endfor -%}
+        case_type
     from assumptions
     where case_type is not null
     group by case_type

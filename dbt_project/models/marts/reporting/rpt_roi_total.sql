@@ -19,14 +19,14 @@ by_case_type as (
         min(month_start) as first_month,
         max(month_start) as last_month,
         cast(count(distinct month_start) as {{ dbt.type_bigint() }}) as months,
-        max(currency) as currency,
         {% for column in additive_columns -%}
         {% if column.endswith('_cost') -%}
-        sum({{ column }}) as {{ column }}{{ "," if not loop.last }}
+        sum({{ column }}) as {{ column }},
         {% else -%}
-        cast(sum({{ column }}) as {{ dbt.type_bigint() }}) as {{ column }}{{ "," if not loop.last }}
+        cast(sum({{ column }}) as {{ dbt.type_bigint() }}) as {{ column }},
         {% endif -%}
-        {% endfor %}
+        {% endfor -%}
+        max(currency) as currency
     from monthly
     group by case_type
 ),
@@ -37,14 +37,14 @@ overall as (
         min(month_start) as first_month,
         max(month_start) as last_month,
         cast(count(distinct month_start) as {{ dbt.type_bigint() }}) as months,
-        max(currency) as currency,
         {% for column in additive_columns -%}
         {% if column.endswith('_cost') -%}
-        sum({{ column }}) as {{ column }}{{ "," if not loop.last }}
+        sum({{ column }}) as {{ column }},
         {% else -%}
-        cast(sum({{ column }}) as {{ dbt.type_bigint() }}) as {{ column }}{{ "," if not loop.last }}
+        cast(sum({{ column }}) as {{ dbt.type_bigint() }}) as {{ column }},
         {% endif -%}
-        {% endfor %}
+        {% endfor -%}
+        max(currency) as currency
     from monthly
 ),
 
