@@ -17,6 +17,7 @@ disagree about which warehouse they are talking to.
 | TRUSTLOOP_DUCKDB_THREADS  | (DuckDB default)                          |
 | TRUSTLOOP_DUCKDB_MEMORY   | (DuckDB default)                          |
 | TRUSTLOOP_LOCK_TIMEOUT    | 600 (seconds a run waits for another run) |
+| TRUSTLOOP_SPARK_DIR       | <output>/spark (dbt on Spark: trustloop/spark.py) |
 """
 
 from __future__ import annotations
@@ -99,6 +100,11 @@ class Settings:
     def dbt_target_dir(self) -> Path:
         return self.dbt_project_dir / "target"
 
+    @property
+    def spark_dir(self) -> Path:
+        """Everything the dbt `spark` target writes: source Parquet, Spark warehouse, metastore."""
+        return _env_path("TRUSTLOOP_SPARK_DIR", self.output_dir / "spark")
+
 
 def get_settings() -> Settings:
     """Resolve the settings from the current environment (read on every call)."""
@@ -133,6 +139,7 @@ def apply_environment(settings: Settings | None = None) -> Settings:
     os.environ["TRUSTLOOP_POLICY"] = str(settings.policy_file)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     os.environ["DBT_PROFILES_DIR"] = str(settings.dbt_project_dir)
+    os.environ["TRUSTLOOP_SPARK_DIR"] = str(settings.spark_dir)
     # the tools of this environment (dbt, dagster) first on PATH for child processes
     bin_dir = str(Path(sys.executable).parent)
     if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:

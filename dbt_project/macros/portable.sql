@@ -45,8 +45,10 @@
 {% macro default__seconds_between(a, b) -%}
     (epoch({{ b }}) - epoch({{ a }}))
 {%- endmacro %}
+{# DuckDB's epoch() is microseconds / 1e6 as DOUBLE: the same arithmetic, so both engines agree to the bit #}
 {% macro spark__seconds_between(a, b) -%}
-    (unix_micros({{ b }}) - unix_micros({{ a }})) / 1000000.0
+    (cast(unix_micros({{ b }}) as double) / cast(1000000 as double)
+        - cast(unix_micros({{ a }}) as double) / cast(1000000 as double))
 {%- endmacro %}
 
 {# continuous quantile with linear interpolation between order statistics #}
@@ -56,8 +58,27 @@
 {% macro default__quantile_cont(expr, p) -%}
     quantile_cont({{ expr }}, {{ p }})
 {%- endmacro %}
+{#
+  Spark's percentile() interpolates as lo * (1 - d) + hi * d in two roundings; DuckDB's
+  quantile_cont computes the same with a fused multiply-add, fma(lo, 1 - d, hi * d), which
+  differs in the last bit about one time in ten. So on Spark: the order statistics of the
+  sorted values at RN = (n - 1) * p, interpolated by Java's exactly rounded Math.fma
+  (reflect() returns its text, which reads back to the same double).
+#}
 {% macro spark__quantile_cont(expr, p) -%}
-    percentile({{ expr }}, {{ p }})
+    {%- set sorted = 'array_sort(collect_list(cast(' ~ expr ~ ' as double)))' -%}
+    {%- set rn = '(cast(size(' ~ sorted ~ ') - 1 as double) * cast(' ~ p ~ ' as double))' -%}
+    {%- set d = '(' ~ rn ~ ' - floor(' ~ rn ~ '))' -%}
+    case
+        when size({{ sorted }}) = 0 then null
+        when floor({{ rn }}) = ceil({{ rn }}) then element_at({{ sorted }}, cast(floor({{ rn }}) as int) + 1)
+        else cast(java_method(
+            'java.lang.Math', 'fma',
+            element_at({{ sorted }}, cast(floor({{ rn }}) as int) + 1),
+            1 - {{ d }},
+            element_at({{ sorted }}, cast(ceil({{ rn }}) as int) + 1) * {{ d }}
+        ) as double)
+    end
 {%- endmacro %}
 
 {# ISO week (Monday) and calendar month starts, as DATE #}

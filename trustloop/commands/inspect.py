@@ -13,6 +13,9 @@ from trustloop.warehouse import connect, table_exists
 EXPORT_COLUMNS = [
     "metric", "grain", "grain_value", "dimension", "period", "period_start", "numerator", "denominator", "value",
 ]
+# plain SQL that DuckDB and Spark read alike (the Spark build writes its export with it too)
+EXPORT_QUERY = f"""select {", ".join(EXPORT_COLUMNS)} from marts.rpt_metrics_export
+    order by metric, grain, grain_value, coalesce(dimension, ''), period, period_start"""
 
 
 def _require(con, schema: str, table: str) -> None:
@@ -34,10 +37,12 @@ def write_metrics_export(out: Path) -> int:
         raise UserError(f"no warehouse at {get_settings().warehouse}: run `trustloop run` first")
     with connect(read_only=True) as con:
         _require(con, "marts", "rpt_metrics_export")
-        rows = con.execute(
-            f"""select {", ".join(EXPORT_COLUMNS)} from marts.rpt_metrics_export
-                order by metric, grain, grain_value, coalesce(dimension, ''), period, period_start"""
-        ).fetchall()
+        rows = con.execute(EXPORT_QUERY).fetchall()
+    return write_export_csv(rows, out)
+
+
+def write_export_csv(rows, out: Path) -> int:
+    """The export's CSV from rows in EXPORT_COLUMNS order (also used for the Spark build's export)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")

@@ -10,7 +10,7 @@
 -- prediction and hold. Its columns are those orchestration/assets/model.py writes.
 {{ config(pre_hook=[
     "create schema if not exists ml",
-    "create table if not exists ml.case_predictions (ticket_id varchar, case_type varchar, handled_at timestamp, predicted_risk double, model_version varchar, model_kind varchar, is_fallback boolean, data_split varchar, scored_at timestamp)"
+    "create table if not exists ml.case_predictions (ticket_id {{ dbt.type_string() }}, case_type {{ dbt.type_string() }}, handled_at {{ dbt.type_timestamp() }}, predicted_risk double, model_version {{ dbt.type_string() }}, model_kind {{ dbt.type_string() }}, is_fallback boolean, data_split {{ dbt.type_string() }}, scored_at {{ dbt.type_timestamp() }})"
 ]) }}
 
 with windows as (

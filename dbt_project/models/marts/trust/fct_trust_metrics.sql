@@ -21,18 +21,18 @@ incidents as (
 
 observations as (
     select
-        'escalation_compliance_rate' as metric, cast(null as varchar) as dimension,
+        'escalation_compliance_rate' as metric, cast(null as {{ dbt.type_string() }}) as dimension,
         case_type, agent_id, agent_version, triggered_week as period_start,
         case when is_compliant then 1 else 0 end as hit
     from escalations
     union all
     select
-        'dispute_rate', cast(null as varchar), case_type, agent_id, agent_version, resolved_week,
+        'dispute_rate', cast(null as {{ dbt.type_string() }}), case_type, agent_id, agent_version, resolved_week,
         case when is_disputed then 1 else 0 end
     from resolutions
     union all
     select
-        'upheld_dispute_rate', cast(null as varchar), case_type, agent_id, agent_version, resolved_week,
+        'upheld_dispute_rate', cast(null as {{ dbt.type_string() }}), case_type, agent_id, agent_version, resolved_week,
         case when is_dispute_upheld then 1 else 0 end
     from resolutions
     union all
@@ -97,7 +97,7 @@ incident_stats as (
 incident_rows as (
     {% for stat in ['recovery_hours_median', 'recovery_hours_p90', 'detection_hours_median', 'detection_hours_p90'] %}
     select
-        '{{ stat }}' as metric, grain, grain_value, cast(null as varchar) as dimension, 'month' as period,
+        '{{ stat }}' as metric, grain, grain_value, cast(null as {{ dbt.type_string() }}) as dimension, 'month' as period,
         period_start, cast(null as bigint) as numerator, cast(resolved_count as bigint) as denominator,
         cast({{ stat }} as double) as value, incident_count, open_count
     from incident_stats
