@@ -10,7 +10,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test test-fast lint ui docs bench clean
+.PHONY: setup run test test-fast test-spark java lint ui docs bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,24 @@ test: setup
 	$(VENV)/bin/python -m pytest -q
 
 test-fast: setup
-	$(VENV)/bin/python -m pytest -q -m "not slow"
+	$(VENV)/bin/python -m pytest -q -m "not slow and not spark"
+
+## make test-spark: the same dbt project built on Apache Spark (local mode) and compared with DuckDB.
+## Adds the spark extra to .venv (pyspark, dbt-spark) and Debian's Java 17 when java is missing.
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(PY) -m pip install --quiet -c requirements.lock -c requirements-spark.lock -e ".[dev,spark]"
+	@touch $(SPARK_STAMP)
+
+java:
+	@command -v java >/dev/null 2>&1 || [ -n "$$JAVA_HOME" ] || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; \
+	  else echo "Spark needs Java 17: sudo apt-get install openjdk-17-jre-headless" >&2; exit 1; fi; }
+
+test-spark: $(SPARK_STAMP) java
+	$(VENV)/bin/python -m pytest -q -m spark tests/spark
 
 ## make lint: ruff (Python, notebooks included) and sqlfluff (dbt models: duckdb dialect, dbt templater).
 ## dbt's templater needs a profile, not a warehouse: an in-memory DuckDB keeps it off every real file.

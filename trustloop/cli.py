@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "trustloop.commands.quality",  # quality (latest Great Expectations results, Data Docs)
     "trustloop.commands.recommendations",  # recommendations (autonomy: promote / hold / demote)
     "trustloop.commands.dev",  # docs (dbt docs site), ui (Dagster UI)
+    "trustloop.commands.spark",  # spark build (the dbt project on Apache Spark; needs the spark extra)
 ]
 
 

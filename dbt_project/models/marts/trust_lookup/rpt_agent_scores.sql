@@ -199,7 +199,7 @@ scored as (
         coalesce(escalation_compliance_lower, 0.0) as escalation_component,
         1.0 - coalesce(dispute_rate_upper, 1.0) as dispute_component,
         case when handled_cases > 0
-                then greatest(0.0, 1.0 - 10.0 * (incident_points + 3) / handled_cases)
+                then greatest(0.0, 1.0 - cast(10 * (incident_points + 3) as double) / handled_cases)
             else 0.0
         end as incident_component,
         cast(evaluated_cases as double) / (evaluated_cases + greatest(min_evidence, 1)) as evidence_component
