@@ -34,8 +34,9 @@
 {% macro default__safe_double(expr) -%}
     try_cast({{ expr }} as double)
 {%- endmacro %}
+{# try_cast: NULL for a non-number also where ANSI mode is on (Databricks SQL); dbt-spark turns it off #}
 {% macro spark__safe_double(expr) -%}
-    cast({{ expr }} as double)
+    try_cast({{ expr }} as double)
 {%- endmacro %}
 
 {# exact seconds between two timestamps (b - a), fractional seconds kept #}
