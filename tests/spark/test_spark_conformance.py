@@ -125,6 +125,7 @@ def test_metrics_export_is_identical_on_both_engines(spark_build, capsys):
     assert len(spark) == len(duck)
     mismatched = [(i, d, s) for i, (d, s) in enumerate(zip(duck, spark, strict=True)) if d != s]
     assert mismatched == [], f"{len(mismatched)} rows differ, e.g. {mismatched[:3]}"
+    assert spark_build["spark_export"].read_bytes() == spark_build["duckdb_export"].read_bytes()
     with capsys.disabled():
         print(f"[spark] metrics export: compared {len(duck) - 1} rows x {len(duck[0])} columns, "
               "DuckDB and Spark identical as text")
