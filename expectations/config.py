@@ -4,7 +4,7 @@ The defaults keep the demo data and the contract fixture green while a
 broken delivery (a week that mostly vanished, a column that went empty, a
 rate outside [0, 1]) fails. Change them here, or pass a modified copy
 (``dataclasses.replace(THRESHOLDS, ...)``) to the runner. The reasoning
-behind each number is in docs/decisions/quality.md.
+behind each number is in DECISIONLOG.md.
 """
 
 from __future__ import annotations

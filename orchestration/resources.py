@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 
+from trustloop.locking import run_lock
 from trustloop.settings import apply_environment, get_settings
 from trustloop.warehouse import open_connection
 
@@ -43,12 +46,26 @@ def ensure_manifest() -> Path:
 
 
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB warehouse file. Connections are short-lived: open, use, close."""
+    """The DuckDB warehouse file. Connections are short-lived: open, use, close.
+
+    A run that uses the warehouse holds the run lock for as long as it runs, whoever started it (the
+    CLI, a schedule, the landing sensor, the UI): one writer at a time, a second run waiting boundedly
+    (TRUSTLOOP_LOCK_TIMEOUT) and then failing with a clear message. Re-entrant for `trustloop run`,
+    which already holds it.
+    """
 
     path: str | None = None  # default: TRUSTLOOP_WAREHOUSE, read when a connection is opened
 
     def resolved_path(self) -> Path:
         return Path(self.path) if self.path else get_settings().warehouse
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[WarehouseResource]:
+        warehouse = self.resolved_path()
+        log = context.log.info if context.log else None
+        lock_file = warehouse.with_name(warehouse.name + ".run.lock")  # as Settings.lock_file
+        with run_lock(lock_file, get_settings().lock_timeout, announce=log):
+            yield self
 
     def connect(self, read_only: bool = False):
         return open_connection(self.resolved_path(), read_only=read_only)

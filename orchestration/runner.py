@@ -5,8 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from dagster import DagsterInstance
-
+from trustloop import state
 from trustloop.locking import run_lock
 from trustloop.settings import apply_environment
 from trustloop.warehouse import connect, table_exists, wait_for_write_access
@@ -24,8 +23,17 @@ class RunSummary:
     checks_failed: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
+    up_to_date: bool = False  # nothing changed since run_id: nothing was run
 
     def render(self) -> str:
+        if self.up_to_date:
+            return "\n".join([
+                f"trustloop run: up to date - nothing changed since run {self.run_id} "
+                "(landing files, policy, code, calendar week, warehouse)",
+                f"  landing folder : {self.landing_dir}",
+                f"  warehouse      : {self.warehouse}",
+                "  (trustloop run --force runs anyway)",
+            ])
         lines = [
             f"trustloop run {self.run_id}: {'OK' if self.success else 'FAILED'}",
             f"  landing folder : {self.landing_dir}",
@@ -91,13 +99,25 @@ def _collect(summary: RunSummary) -> None:
         ]
 
 
-def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING") -> RunSummary:
-    """Materialise every asset in-process, under the run lock; return what happened."""
+def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", force: bool = False) -> RunSummary:
+    """Materialise every asset in-process, under the run lock; return what happened.
+
+    When nothing a run reads changed since the last successful run (trustloop.state), return at once
+    with ``up_to_date`` set, unless ``force``.
+    """
     settings = apply_environment()
     with run_lock(settings.lock_file, settings.lock_timeout):
+        fingerprint = state.inputs_fingerprint(settings)
+        last_run = None if force else state.up_to_date(settings, fingerprint)
+        if last_run:
+            return RunSummary(run_id=last_run, success=True, warehouse=str(settings.warehouse),
+                              landing_dir=str(settings.landing_dir), up_to_date=True)
+        state.forget(settings)
         # a process that is not a trustloop run may hold the DuckDB file: wait as long as for a run, then
         # fail with one clear error (not every step retrying and failing in turn)
         wait_for_write_access(settings.lock_timeout, settings)
+        from dagster import DagsterInstance
+
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)
@@ -128,4 +148,6 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING") ->
                 summary.checks_failed.append(name)
         summary.failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         _collect(summary)
+        if summary.success and not summary.checks_failed and not summary.failed_steps:
+            state.record_success(settings, fingerprint, summary.run_id)
     return summary

@@ -1,4 +1,4 @@
-"""dbt docs: every model and every mart column described, exposures declared, the site built offline."""
+"""dbt docs: every model and every model column described, exposures declared, the site built offline."""
 
 from __future__ import annotations
 
@@ -28,10 +28,6 @@ EXPOSURES = {
 }
 
 
-def is_mart(node: dict) -> bool:
-    return node["resource_type"] == "model" and len(node["fqn"]) > 1 and node["fqn"][1] == "marts"
-
-
 def models(manifest: dict) -> dict[str, dict]:
     return {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}
 
@@ -59,14 +55,16 @@ def test_every_model_has_a_description(parsed_manifest):
     assert not missing, f"models without a description: {missing}"
 
 
-def test_every_documented_mart_column_has_a_description(parsed_manifest):
-    marts = [n for n in models(parsed_manifest).values() if is_mart(n)]
-    assert marts
-    undocumented = {n["name"]: [c for c, d in documented_columns(n).items() if not d] for n in marts}
+def test_every_documented_column_has_a_description(parsed_manifest):
+    """Every model (staging, intermediate and marts) lists its columns in YAML, none with an empty description."""
+    all_models = list(models(parsed_manifest).values())
+    layers = {n["fqn"][1] for n in all_models if len(n["fqn"]) > 1}
+    assert {"staging", "intermediate", "marts"} <= layers, layers
+    undocumented = {n["name"]: [c for c, d in documented_columns(n).items() if not d] for n in all_models}
     undocumented = {k: v for k, v in undocumented.items() if v}
-    no_columns = sorted(n["name"] for n in marts if not n["columns"])
-    assert not undocumented, f"mart columns with an empty description: {undocumented}"
-    assert not no_columns, f"marts whose YAML lists no columns: {no_columns}"
+    no_columns = sorted(n["name"] for n in all_models if not n["columns"])
+    assert not undocumented, f"columns with an empty description: {undocumented}"
+    assert not no_columns, f"models whose YAML lists no columns: {no_columns}"
 
 
 def test_exposures_declare_the_consumers(parsed_manifest):
@@ -113,11 +111,9 @@ def test_trustloop_docs_builds_the_site_from_the_demo_warehouse(demo_build, tmp_
     assert set(all_models) <= set(catalog["nodes"]), sorted(set(all_models) - set(catalog["nodes"]))
     assert {n["metadata"]["database"] for n in catalog["nodes"].values()} == {database_name(warehouse)}
 
-    # every column a mart really has is described in YAML, and YAML describes no column it lacks
+    # every column a model (any layer) really has is described in YAML, and YAML describes no column it lacks
     undocumented, stale = {}, {}
     for uid, node in all_models.items():
-        if not is_mart(node):
-            continue
         actual = {c.lower() for c in catalog["nodes"][uid]["columns"]}
         documented = documented_columns(node)
         missing = sorted(c for c in actual if not documented.get(c))
@@ -126,8 +122,8 @@ def test_trustloop_docs_builds_the_site_from_the_demo_warehouse(demo_build, tmp_
             undocumented[node["name"]] = missing
         if extra:
             stale[node["name"]] = extra
-    assert not undocumented, f"mart columns without a description: {undocumented}"
-    assert not stale, f"YAML documents columns the marts do not have: {stale}"
+    assert not undocumented, f"model columns without a description: {undocumented}"
+    assert not stale, f"YAML documents columns the models do not have: {stale}"
 
     # the static page is one self-contained file: manifest and catalog inside, nothing fetched
     page = (out / "static_index.html").read_text()

@@ -9,7 +9,9 @@
   client) fails the same way, once, before any step (it used to let every step
   retry and fail in turn: minutes, with a short lock timeout).
 - Scheduled and sensor-started runs go through Dagster's run queue, which
-  starts one run at a time, and execute one step at a time.
+  starts one run at a time, and execute one step at a time; and they take the
+  same run lock as `trustloop run` (through the warehouse resource), so a
+  daemon-started run and a CLI run never write at once.
 """
 
 from __future__ import annotations
@@ -166,3 +168,37 @@ def test_scheduled_and_sensor_runs_are_queued_one_at_a_time(tmp_path):
     assert found["jobs"], "no schedule or sensor found"
     for name, job in found["jobs"].items():
         assert job["executor"] == "in_process", f"{name} runs {job['job']} with the {job['executor']} executor"
+
+
+def test_a_run_started_outside_the_cli_takes_the_same_run_lock(tmp_path):
+    """A job the daemon would launch (schedule, sensor, UI) waits for a CLI run's lock, then fails clearly."""
+    landing = copy_landing(CONTRACT_SAMPLE / "landing", tmp_path / "landing")
+    env = trustloop_env(tmp_path / "work", landing, TRUSTLOOP_LOCK_TIMEOUT="2")
+    warehouse = Path(env["TRUSTLOOP_WAREHOUSE"])
+    lock_file = warehouse.with_name(warehouse.name + ".run.lock")
+    lock_file.parent.mkdir(parents=True)
+    script = textwrap.dedent("""
+        from dagster import DagsterInstance
+        from orchestration.definitions import defs
+
+        result = defs.resolve_job_def("daily_build_job").execute_in_process(
+            instance=DagsterInstance.get(), raise_on_error=False)
+        print("success", result.success)
+    """)
+    with open(lock_file, "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        handle.write("pid 424242 (the test)")
+        handle.flush()
+        proc = subprocess.run([sys.executable, "-c", script], env=env, cwd=PROJECT, capture_output=True,
+                              text=True, timeout=600)
+    output = proc.stdout + proc.stderr
+    assert "success False" in proc.stdout, output[-3000:]
+    assert "another trustloop run (pid 424242 (the test)) holds" in output
+    assert "gave up after 2 s" in output
+    assert not warehouse.exists(), "a run that never got the lock must not touch the warehouse"
+
+    # with the lock free the same job runs and holds the lock while it does (re-entrant for its own use)
+    proc = subprocess.run([sys.executable, "-c", script], env=env, cwd=PROJECT, capture_output=True,
+                          text=True, timeout=900)
+    assert "success True" in proc.stdout, (proc.stdout + proc.stderr)[-3000:]
+    assert query(warehouse, "select count(*) from raw.file_ledger")[0][0] > 0

@@ -1,6 +1,9 @@
 """Acceptance on seeded demo data with planted risk (`_truth.json`), under the shipped policy.
 
-For several seeds, a fresh landing folder goes through `trustloop run`; then:
+For several seeds, a fresh landing folder goes through `trustloop run` - under the
+shipped policy, and for one seed under the defaults alone (a policy file that lists
+no case type, as for someone else's landing folder: every case type is uncatalogued
+and its current tier is the mode observed in the logs); then:
 - no case type whose true risk is 0.10 or more is promoted;
 - every case type with true risk 0.15 or more that operates at `resolve` is recommended for demotion;
 - the predicted case-type risk ranks the case types like the true risk (Spearman >= 0.8).
@@ -9,27 +12,39 @@ For several seeds, a fresh landing folder goes through `trustloop run`; then:
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
-from tests.conftest import build_warehouse, query
+from tests.conftest import PROJECT, build_warehouse, query
 
 pytestmark = pytest.mark.slow
 
-SEEDS = (21, 22, 23)
+SEEDS = ((21, "shipped"), (22, "shipped"), (23, "defaults"))
 TICKETS = 8000
 
 
-@pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{s}" for s in SEEDS])
+def defaults_only_policy(path: Path) -> Path:
+    """The shipped policy without its case-type catalog: defaults (and cost assumptions) only."""
+    policy = yaml.safe_load((PROJECT / "policy" / "policy.yml").read_text())
+    policy.pop("case_types")
+    path.write_text(yaml.safe_dump(policy, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module", params=SEEDS, ids=[f"seed{s}-{p}" for s, p in SEEDS])
 def seeded(request, tmp_path_factory):
     from trustloop.demo.generator import generate
 
-    work = tmp_path_factory.mktemp(f"acceptance_{request.param}")
+    seed, policy = request.param
+    work = tmp_path_factory.mktemp(f"acceptance_{seed}")
     landing = work / "landing"
-    generate(landing, tickets=TICKETS, seed=request.param, progress=False)
+    generate(landing, tickets=TICKETS, seed=seed, progress=False)
     truth = json.loads((landing / "_truth.json").read_text())["case_types"]
-    warehouse, _, _ = build_warehouse(work, landing)
+    extra = {"TRUSTLOOP_POLICY": str(defaults_only_policy(work / "policy.yml"))} if policy == "defaults" else {}
+    warehouse, _, _ = build_warehouse(work, landing, **extra)
     recs = query(
         warehouse,
         "select case_type, current_tier, action, recommended_tier, predicted_risk, reasons "

@@ -53,9 +53,10 @@ def planted_files(landing: Path) -> None:
          CUSTOMER, "closed", "2026-04-16T08:20:00Z", "Wrong flight booked",
          f"You changed the wrong flight. Card on file {CARD_PLAIN}, call {PHONE_UK}.",
          "300.00", "1", "0", "2026-04-19T10:00:00Z", "upheld"],
-        # breaks the contract (channel 'fax'): quarantined with its raw text
+        # breaks the contract (channel 'fax', and an e-mail address typed as the amount, which the
+        # quarantine reason quotes): quarantined with its raw text
         ["T-PII-0003", "2026-04-17T10:00:00Z", "2026-04-17T09:00:00Z", "fax", "flight_change", "low", CUSTOMER,
-         "open", "", "Fax", f"My email is {EMAIL}", "", "", "0", "", ""],
+         "open", "", "Fax", f"My email is {EMAIL}", EMAIL, "", "0", "", ""],
     ]
     tickets.write_text(TICKET_HEADER + "".join(",".join(_csv(v) for v in r) + "\n" for r in rows))
 

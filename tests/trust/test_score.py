@@ -22,7 +22,7 @@ def wilson(num: int, den: int, upper: bool = False) -> float | None:
 
 
 def expected_components(r: dict) -> dict[str, float]:
-    """The Score's components from a row's counts, as docs/decisions/trust.md defines them."""
+    """The Score's components from a row's counts, as DECISIONLOG.md defines them."""
     return {
         "pact": wilson(r["evaluations_passed"], r["evaluations"]) or 0.0,
         "escalation": wilson(r["escalations_compliant"], r["escalations_required"]) or 0.0,

@@ -74,9 +74,20 @@ def test_timestamp_garbage_is_null_never_an_error(con, text):
         assert re.match(r"\s*\d{4}-\d{2}-\d{2}", text)
 
 
-@pytest.mark.parametrize("text", ["epoch", "now", "2026-03-02T10:00:00 Europe/Paris", "2026-02-30", "10:00", ""])
+@pytest.mark.parametrize("text", ["epoch", "now", "2026-03-02T10:00:00 Europe/Paris", "2026-02-30", "10:00", "",
+                                  "2026-03-02T10:00:00 +01:00", "2026-03-02T10:00:00 Z"])
 def test_non_iso_timestamps_are_rejected(con, text):
     assert scalar(con, "select tl_ts(?)", text) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    # RFC 3339 allows a lower-case separator and zone designator
+    ("2026-03-02t10:00:00z", datetime(2026, 3, 2, 10, 0)),
+    ("2026-03-02t10:00:00+01:00", datetime(2026, 3, 2, 9, 0)),
+    ("2026-03-02 10:00:00Z", datetime(2026, 3, 2, 10, 0)),
+])
+def test_lower_case_separator_and_zone_are_read(con, text, expected):
+    assert scalar(con, "select tl_ts(?)", text) == expected
 
 
 @SETTINGS

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from trustloop.errors import UserError
 from trustloop.settings import get_settings
+from trustloop.trust.privacy import redact_pii
 from trustloop.warehouse import connect, table_exists
 
 EXPORT_COLUMNS = [
@@ -70,6 +71,9 @@ def cmd_quarantine(args) -> int:
             sql += " where " + " and ".join(where)
         total = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
         rows = con.execute(sql + " order by source, file, line limit ?", params + [args.limit]).fetchall()
+    if not args.raw:
+        # a reason quotes the offending value, which may be personal data: shown redacted unless --raw
+        rows = [(source, file, line, redact_pii(reason), raw) for source, file, line, reason, raw in rows]
     if args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["source", "file", "line", "reason"] + (["raw"] if args.raw else []))
@@ -109,7 +113,7 @@ def register(sub) -> None:
     quarantine = sub.add_parser("quarantine", help="list quarantined rows with their reasons")
     quarantine.add_argument("--source", choices=["tickets", "agent_logs", "incidents"])
     quarantine.add_argument("--limit", type=int, default=200)
-    quarantine.add_argument("--raw", action="store_true", help="also print the raw text (may contain PII)")
+    quarantine.add_argument("--raw", action="store_true", help="also print the raw text and the unredacted reason (may contain PII)")
     quarantine.add_argument("--format", choices=["text", "csv"], default="text")
     quarantine.set_defaults(handler=cmd_quarantine)
 

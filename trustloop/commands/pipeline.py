@@ -42,7 +42,7 @@ def cmd_run(args) -> int:
         raise UserError(f"landing folder not found: {settings.landing_dir} (set TRUSTLOOP_LANDING_DIR)")
     from orchestration.runner import run_pipeline
 
-    summary = run_pipeline(log_level="DEBUG" if args.verbose else "WARNING")
+    summary = run_pipeline(log_level="DEBUG" if args.verbose else "WARNING", force=args.force)
     print(summary.render())
     return 0 if summary.success else 1
 
@@ -62,4 +62,6 @@ def register(sub) -> None:
         "Uses TRUSTLOOP_LANDING_DIR and TRUSTLOOP_WAREHOUSE.",
     )
     run.add_argument("--verbose", action="store_true", help="print Dagster's step log")
+    run.add_argument("--force", action="store_true",
+                     help="run even when nothing changed since the last successful run (normally a no-op)")
     run.set_defaults(handler=cmd_run)

@@ -6,7 +6,8 @@
 -- Surrounding white space of any kind removed: the literal holds space, tab, LF, VT, FF, CR,
 -- NEL, no-break space, figure space, narrow no-break space and ideographic space.
 create or replace macro tl_trim(x) as trim(x, ' 	
-   　');
+
+   　');
 
 -- A value is missing when its cell is empty or blank (or JSON null, which
 -- arrives here as SQL NULL).
@@ -19,13 +20,16 @@ create or replace macro tl_ts(x) as
     case
         when regexp_full_match(
             tl_trim(x),
-            '\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)? ?([Zz]|[+-]\d{2}(:?\d{2})?)?'
+            '\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?'
         )
         then timezone(
             'UTC',
             try_cast(
                 regexp_replace(
-                    regexp_replace(tl_trim(x), '[.,](\d{1,6})\d*', '.\1'),
+                    regexp_replace(
+                        regexp_replace(tl_trim(x), '^(\d{4}-\d{2}-\d{2})t', '\1T'),
+                        '[.,](\d{1,6})\d*', '.\1'
+                    ),
                     '[Zz]$', '+00:00'
                 ) as timestamptz
             )

@@ -301,7 +301,7 @@ def erase_customer(customer_id: str, settings: Settings | None = None, rebuild: 
     if rebuild:
         from orchestration.runner import run_pipeline
 
-        summary = run_pipeline()
+        summary = run_pipeline(force=True)
         report.run_ok = summary.success
         if not summary.success:
             report.notes.append("the rebuild run failed: " + ", ".join(summary.failed_steps + summary.checks_failed))

@@ -15,7 +15,7 @@
 --   evidence    evaluated cases / (evaluated cases + the policy's min_evidence)
 -- score = round(1000 x weighted sum); tier from the score's cut-offs, capped at
 -- 'developing' while the window holds less evidence than the policy's
--- min_evidence (is_provisional). See docs/decisions/trust.md.
+-- min_evidence (is_provisional). See DECISIONLOG.md.
 {%- set window_weeks = var('evidence_window_weeks', 8) | int %}
 {%- set weights = {'pact': 0.35, 'escalation': 0.20, 'dispute': 0.15, 'incident': 0.15, 'evidence': 0.15} %}
 {%- set severity_points = {'sev1': 10, 'sev2': 5, 'sev3': 2, 'sev4': 1} %}

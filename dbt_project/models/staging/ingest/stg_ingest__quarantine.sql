@@ -1,5 +1,6 @@
 -- Quarantined rows without their raw text (which may hold PII; it stays in
--- the raw layer for authorised use).
+-- the raw layer for authorised use). The reason may quote the offending value,
+-- so it is redacted like any other free text.
 with source as (
     select * from {{ source('raw', 'quarantine') }}
 ),
@@ -9,7 +10,7 @@ final as (
         source as source_name,
         file,
         line,
-        reason,
+        {{ redact_pii('reason') }} as reason,
         record_key,
         run_id,
         quarantined_at
