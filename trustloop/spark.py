@@ -34,8 +34,6 @@ from trustloop.settings import Settings, apply_environment
 
 # the schemas that hold the dbt sources: raw (ingestion, policy, costs) and ml (predictions)
 SOURCE_SCHEMAS = ("raw", "ml")
-# the schemas the models build into (generate_schema_name keeps these names on both engines)
-MODEL_SCHEMAS = ("staging", "intermediate", "marts")
 
 
 @dataclass
@@ -132,7 +130,8 @@ def spark_session():
     """The Spark session dbt-spark created in this process (with the profile's configuration)."""
     from pyspark.sql import SparkSession
 
-    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession  # noqa: SLF001
+    # dbt ran its SQL on worker threads: the session is not "active" on this one, but it is the default
+    session = SparkSession.getActiveSession() or SparkSession._instantiatedSession
     if session is None:
         raise RuntimeError("no Spark session in this process: run dbt on the spark target first")
     return session
