@@ -1,4 +1,9 @@
-"""Re-runs change nothing; a re-delivered file (a copy under a new name) changes nothing."""
+"""Re-runs change nothing; a re-delivered file (a copy under a new name) changes nothing.
+
+A re-run with nothing new is a no-op that says so and does not write the warehouse; any
+change to what a run reads (a landing file, the policy, the calendar week, the warehouse
+itself) makes the next run a real one.
+"""
 
 from __future__ import annotations
 
@@ -28,9 +33,15 @@ def test_second_run_and_redelivered_copy_change_nothing(tmp_path):
     assert first["rpt_metrics_export"], "the export must not be empty"
     raw_counts = query(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)")
 
-    run_trustloop(["run"], env)
+    before = warehouse.stat().st_mtime_ns
+    again = run_trustloop(["run"], env).stdout
+    assert "up to date - nothing changed since run" in again
+    assert warehouse.stat().st_mtime_ns == before, "a no-op run must not write the warehouse"
     assert snapshot(warehouse) == first
     assert query(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)") == raw_counts
+    forced = run_trustloop(["run", "--force"], env).stdout
+    assert "up to date" not in forced and ": OK" in forced
+    assert snapshot(warehouse) == first
 
     shutil.copy(landing / "agent_logs" / "events_1.jsonl", landing / "agent_logs" / "events_1_copy.jsonl")
     shutil.copy(landing / "tickets" / "tickets_b.csv", landing / "tickets" / "zz_redelivered.csv")
@@ -50,3 +61,52 @@ def test_second_run_and_redelivered_copy_change_nothing(tmp_path):
         "select status, rows_read, rows_duplicate, rows_quarantined from raw.file_ledger where file = 'tickets/zz_edited.csv'",
     )
     assert (status, read, dup, quarantined) == ("loaded", 257, 257, 0)
+
+
+def test_what_makes_the_next_run_a_real_one(conformance_build, tmp_path, monkeypatch):
+    """The fingerprint a successful run records, against each kind of change (no run needed to check it)."""
+    import datetime as dt
+
+    import duckdb
+
+    from trustloop.settings import get_settings
+    from trustloop.state import inputs_fingerprint, up_to_date
+
+    warehouse, env, _ = conformance_build
+    work = tmp_path / "work"
+    shutil.copytree(warehouse.parent, work / "output")
+    landing = tmp_path / "landing"
+    shutil.copytree(CONTRACT_SAMPLE / "landing", landing, copy_function=shutil.copy2)  # same mtimes
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("TRUSTLOOP_OUTPUT_DIR", str(work / "output"))
+    monkeypatch.setenv("TRUSTLOOP_WAREHOUSE", str(work / "output" / warehouse.name))
+    monkeypatch.setenv("TRUSTLOOP_LANDING_DIR", str(landing))
+    settings = get_settings()
+    from trustloop.state import record_success
+
+    record_success(settings, inputs_fingerprint(settings), "run-1")
+    assert up_to_date(settings, inputs_fingerprint(settings)) == "run-1"
+
+    # a new landing file, even a copy of one already read
+    new_file = landing / "tickets" / "zz_new.csv"
+    new_file.write_text((landing / "tickets" / "tickets_a.csv").read_text())
+    assert up_to_date(settings, inputs_fingerprint(settings)) is None
+    new_file.unlink()
+    assert up_to_date(settings, inputs_fingerprint(settings)) == "run-1"
+
+    # the policy edited
+    policy = tmp_path / "policy.yml"
+    policy.write_text(settings.policy_file.read_text() + "\n# reviewed again\n")
+    monkeypatch.setenv("TRUSTLOOP_POLICY", str(policy))
+    assert up_to_date(get_settings(), inputs_fingerprint(get_settings())) is None
+    monkeypatch.setenv("TRUSTLOOP_POLICY", str(settings.policy_file))
+
+    # another calendar week (the scorecard's latest complete week follows it)
+    assert up_to_date(settings, inputs_fingerprint(settings, today=dt.date(2031, 1, 6))) is None
+
+    # the warehouse written outside a recorded run (a hand edit, an erase)
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("drop table marts.rpt_metrics_export")
+    con.close()
+    assert up_to_date(settings, inputs_fingerprint(settings)) is None
