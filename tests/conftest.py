@@ -96,3 +96,34 @@ def query(warehouse: Path, sql: str, params=None):
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def dbt_unit_test_project(tmp_path: Path, *, costs: bool = False) -> tuple[dict[str, str], list[str]]:
+    """An empty warehouse of the real raw schema and policy tables (and cost table), for dbt's YAML unit tests.
+
+    Returns the environment and the common dbt arguments (project, scratch target and log folders).
+    """
+    import os
+
+    import duckdb
+
+    from trustloop.ingest.loader import ensure_raw_schema, install_macros
+    from trustloop.policy import load_policy, write_policy_tables
+    from trustloop.settings import DBT_PROJECT_DIR, PROJECT_DIR
+
+    policy = PROJECT_DIR / "policy" / "policy.yml"
+    warehouse = tmp_path / "unit.duckdb"
+    con = duckdb.connect(str(warehouse))
+    install_macros(con)
+    ensure_raw_schema(con)
+    write_policy_tables(con, load_policy(policy))
+    if costs:
+        from trustloop.finance.costs import load_costs, write_cost_table
+
+        write_cost_table(con, load_costs(policy))
+    con.close()
+    env = dict(os.environ, TRUSTLOOP_WAREHOUSE=str(warehouse), DBT_PROFILES_DIR=str(DBT_PROJECT_DIR),
+               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+              "--log-path", str(tmp_path / "logs")]
+    return env, common

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
-
-from trustloop.ingest.loader import ensure_raw_schema, install_macros
-from trustloop.policy import load_policy, write_policy_tables
-from trustloop.settings import DBT_PROJECT_DIR, PROJECT_DIR
+from tests.conftest import dbt_unit_test_project
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 def test_dbt_unit_tests_pass(tmp_path):
-    warehouse = tmp_path / "unit.duckdb"
-    con = duckdb.connect(str(warehouse))
-    install_macros(con)
-    ensure_raw_schema(con)
-    write_policy_tables(con, load_policy(PROJECT_DIR / "policy" / "policy.yml"))
-    con.close()
-    env = dict(os.environ, TRUSTLOOP_WAREHOUSE=str(warehouse), DBT_PROFILES_DIR=str(DBT_PROJECT_DIR),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    common = ["--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")]
+    env, common = dbt_unit_test_project(tmp_path)
     empty = subprocess.run([DBT, "run", "--empty", *common], env=env, capture_output=True, text=True)
     assert empty.returncode == 0, empty.stdout[-3000:]
     unit = subprocess.run([DBT, "test", "--select", "test_type:unit", *common], env=env, capture_output=True, text=True)

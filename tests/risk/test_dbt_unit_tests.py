@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
-
-from trustloop.ingest.loader import ensure_raw_schema, install_macros
-from trustloop.policy import load_policy, write_policy_tables
-from trustloop.settings import DBT_PROJECT_DIR, PROJECT_DIR
+from tests.conftest import dbt_unit_test_project
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 EXPECTED = {
@@ -26,16 +21,7 @@ EXPECTED = {
 
 
 def test_risk_and_autonomy_unit_tests_pass(tmp_path):
-    warehouse = tmp_path / "unit.duckdb"
-    con = duckdb.connect(str(warehouse))
-    install_macros(con)
-    ensure_raw_schema(con)
-    write_policy_tables(con, load_policy(PROJECT_DIR / "policy" / "policy.yml"))
-    con.close()
-    env = dict(os.environ, TRUSTLOOP_WAREHOUSE=str(warehouse), DBT_PROFILES_DIR=str(DBT_PROJECT_DIR),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    common = ["--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
-              "--log-path", str(tmp_path / "logs")]
+    env, common = dbt_unit_test_project(tmp_path)
     # the decision models run even though the risk model never ran (the pre-hook creates its empty table)
     empty = subprocess.run([DBT, "run", "--empty", *common], env=env, capture_output=True, text=True)
     assert empty.returncode == 0, empty.stdout[-3000:]
