@@ -14,7 +14,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from models.risk import CATEGORICAL_FEATURES, NUMERIC_FEATURES, TrainedModel
+from models.risk import CATEGORICAL_FEATURES, MAX_TRAIN_ROWS, NUMERIC_FEATURES, TrainedModel
 
 Section = tuple[str, str, Any]  # (title, "text" | "table" | "list", content)
 TOP_FEATURES = 10
@@ -78,7 +78,8 @@ def card_sections(trained: TrainedModel, context: dict[str, Any] | None = None) 
                     ["scored window", f"{fmt(window['scored_from'])} to {fmt(window['scored_to'])}"],
                     ["training window", f"{fmt(window['train_from'])} to {fmt(window['train_to'])}"],
                     ["validation window", f"{fmt(window['validation_from'])} to {fmt(window['validation_to'])}"],
-                    ["split", f"by time: the latest {trained.split['validation_share']:.0%} of labelled cases validate"],
+                    ["split", f"by time: the latest {trained.split['validation_share']:.0%} of labelled cases validate, "
+                              f"at most the latest {MAX_TRAIN_ROWS:,} before them train"],
                     ["training label rate", fmt(trained.split.get("train_label_rate"))],
                     ["validation label rate", fmt(m.get("label_rate"))],
                 ],

@@ -57,6 +57,8 @@ KEY = "ticket_id"
 TIME = "handled_at"
 MATURE = "is_label_mature"
 MISSING = "(missing)"
+# the columns of marts.fct_case_features the model reads
+MODEL_COLUMNS: tuple[str, ...] = ("ticket_id", "handled_at", *FEATURES, "is_handling_wrong", "is_label_mature")
 
 RANDOM_STATE = 0
 N_THREADS = 1  # on small data one thread is fastest (and exactly reproducible)
@@ -66,10 +68,14 @@ MIN_CLASS_ROWS = 25
 CALIBRATION_BINS = 10
 SMOOTHING_CASES = 20.0  # fallback: pseudo-cases pulling a case type's rate towards the overall rate
 IMPORTANCE_ROWS = 20_000
+# at most this many training cases, the latest ones: a gradient-boosted model on these few features learns
+# nothing more from older cases, and recent behaviour is what the next weeks resemble (DECISIONLOG.md)
+MAX_TRAIN_ROWS = 200_000
+CHUNK_ROWS = 200_000  # rows hashed and scored at a time: memory stays flat at millions of cases
 IMPORTANCE_REPEATS = 3
 MODEL_KIND = "hist_gradient_boosting"
 # what else shapes a model (part of its version): calibration, split and label rules
-MODEL_SPEC = "calibrated-cv5-ensemble-false/time-split-0.2/min-rows-500-25/label-v1"
+MODEL_SPEC = "calibrated-cv5-ensemble-false/time-split-0.2/max-train-200000/min-rows-500-25/label-v1"
 FALLBACK_KIND = "empirical_rate"
 PARAMS: dict[str, Any] = {
     "learning_rate": 0.06,
@@ -182,20 +188,26 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def training_data_sha256(frame: pd.DataFrame) -> str:
-    """SHA-256 of the rows a model learns from (key, time, features, label, maturity), in a canonical form."""
+    """SHA-256 of the rows a model learns from (key, time, features, label, maturity), in a canonical form.
+
+    The canonical form is one CSV text (header, then the rows by key); it is hashed a chunk at a time.
+    """
     columns = [KEY, TIME, *FEATURES, LABEL, MATURE]
     data = frame[columns].sort_values(KEY, kind="mergesort")
-    canonical = pd.DataFrame({KEY: data[KEY].astype(str)})
-    canonical[TIME] = pd.to_datetime(data[TIME]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    features = prepare_features(data)
-    for name in CATEGORICAL_FEATURES:
-        canonical[name] = features[name]
-    for name in NUMERIC_FEATURES:
-        canonical[name] = [repr(float(v)) if not math.isnan(v) else "" for v in features[name]]
-    canonical[LABEL] = data[LABEL].astype(object).map(lambda v: "" if pd.isna(v) else str(bool(v)))
-    canonical[MATURE] = data[MATURE].astype(object).map(lambda v: "" if pd.isna(v) else str(bool(v)))
-    text = canonical.to_csv(index=False, lineterminator="\n")
-    return hashlib.sha256(text.encode()).hexdigest()
+    digest = hashlib.sha256()
+    for start in range(0, max(len(data), 1), CHUNK_ROWS):
+        part = data.iloc[start : start + CHUNK_ROWS]
+        canonical = pd.DataFrame({KEY: part[KEY].astype(str)})
+        canonical[TIME] = pd.to_datetime(part[TIME]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        features = prepare_features(part)
+        for name in CATEGORICAL_FEATURES:
+            canonical[name] = features[name]
+        for name in NUMERIC_FEATURES:
+            canonical[name] = [repr(float(v)) if not math.isnan(v) else "" for v in features[name]]
+        canonical[LABEL] = part[LABEL].astype(object).map(lambda v: "" if pd.isna(v) else str(bool(v)))
+        canonical[MATURE] = part[MATURE].astype(object).map(lambda v: "" if pd.isna(v) else str(bool(v)))
+        digest.update(canonical.to_csv(index=False, header=start == 0, lineterminator="\n").encode())
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -295,6 +307,15 @@ def train(frame: pd.DataFrame, random_state: int = RANDOM_STATE) -> TrainedModel
         )
         labelled = known
     train_rows, valid_rows, cutoff = _time_split(labelled)
+    train_start = None
+    if len(train_rows) > MAX_TRAIN_ROWS:
+        train_start = pd.Timestamp(train_rows[TIME].iloc[len(train_rows) - MAX_TRAIN_ROWS])
+        older = len(train_rows)
+        train_rows = train_rows[pd.to_datetime(train_rows[TIME]) >= train_start]
+        notes.append(
+            f"Trained on the latest {len(train_rows):,} of {older:,} training cases (those handled from "
+            f"{train_start.isoformat()}); the older ones are scored, not trained on."
+        )
     y_train, y_valid = _labels(train_rows), _labels(valid_rows)
     base_rate = float(y_train.mean()) if len(y_train) else None
 
@@ -353,6 +374,7 @@ def train(frame: pd.DataFrame, random_state: int = RANDOM_STATE) -> TrainedModel
             "method": "time",
             "validation_share": VALIDATION_SHARE,
             "cutoff_at": cutoff.isoformat() if cutoff is not None else None,
+            "train_start_at": train_start.isoformat() if train_start is not None else None,
             "uses_immature_labels": len(labelled) > len(mature),
             "train_label_rate": base_rate,
         },
@@ -387,7 +409,10 @@ def data_split(trained: TrainedModel, frame: pd.DataFrame) -> pd.Series:
         eligible &= frame[MATURE].fillna(False).astype(bool)
     times = pd.to_datetime(frame[TIME])
     cutoff = pd.Timestamp(cutoff)
-    split[eligible & (times < cutoff)] = "train"
+    trained_on = eligible & (times < cutoff)
+    if trained.split.get("train_start_at"):
+        trained_on &= times >= pd.Timestamp(trained.split["train_start_at"])
+    split[trained_on] = "train"
     split[eligible & (times >= cutoff)] = "validation"
     return split
 
@@ -418,7 +443,11 @@ def predict(trained: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
     if trained.kind == FALLBACK_KIND:
         return trained.estimator.predict(frame)
     with threadpool_limits(limits=N_THREADS):
-        return trained.estimator.predict_proba(prepare_features(frame))[:, 1].astype(float)
+        parts = [
+            trained.estimator.predict_proba(prepare_features(frame.iloc[start : start + CHUNK_ROWS]))[:, 1]
+            for start in range(0, len(frame), CHUNK_ROWS)
+        ]
+    return np.concatenate(parts).astype(float)
 
 
 # --------------------------------------------------------------------------- metrics

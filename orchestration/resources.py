@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,8 +42,42 @@ def ensure_manifest() -> Path:
         ).wait()
         parsed = dbt_project.project_dir / scratch / "manifest.json"
         os.replace(parsed, manifest)
-        shutil.rmtree(dbt_project.project_dir / scratch, ignore_errors=True)
+        keep_dbt_state(dbt_project.project_dir / scratch)
     return manifest
+
+
+# dbt invocation folders (target/<asset>-<run>-<id>/: logs, run results, compiled SQL) kept for
+# inspection: the newest few, and any younger than a day (a run in progress may be writing one)
+KEEP_INVOCATIONS = 6
+KEEP_SECONDS = 24 * 3600
+
+
+def keep_dbt_state(invocation_dir: Path) -> None:
+    """After a dbt invocation: publish its partial-parse state, and prune old invocation folders.
+
+    dagster-dbt gives every invocation a folder of its own under target/, and seeds it with
+    target/partial_parse.msgpack when there is one: publishing the newest state there lets the next
+    invocation parse only what changed (dbt still re-parses in full when the profile's values
+    differ, e.g. another warehouse). Without pruning, the folders would grow with every run.
+    """
+    target = Path(dbt_project.project_dir) / dbt_project.target_path
+    invocation_dir = invocation_dir if invocation_dir.is_absolute() else dbt_project.project_dir / invocation_dir
+    state = invocation_dir / "partial_parse.msgpack"
+    if state.exists():
+        staged = target / f".partial_parse.{os.getpid()}.msgpack"
+        shutil.copyfile(state, staged)
+        os.replace(staged, target / "partial_parse.msgpack")
+    if invocation_dir.name.startswith("parse-"):
+        shutil.rmtree(invocation_dir, ignore_errors=True)
+    for old in stale_invocations(target, time.time(), keep=invocation_dir):
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def stale_invocations(target: Path, now: float, keep: Path | None = None) -> list[Path]:
+    """Invocation folders under ``target`` beyond the newest KEEP_INVOCATIONS and older than KEEP_SECONDS."""
+    folders = sorted((p for p in target.iterdir() if p.is_dir() and "-" in p.name and p != keep),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    return [p for p in folders[KEEP_INVOCATIONS:] if now - p.stat().st_mtime > KEEP_SECONDS]
 
 
 class WarehouseResource(ConfigurableResource):

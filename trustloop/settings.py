@@ -15,7 +15,7 @@ disagree about which warehouse they are talking to.
 | TRUSTLOOP_DEMO_TICKETS    | 20000                                     |
 | TRUSTLOOP_DEMO_SEED       | 42                                        |
 | TRUSTLOOP_DUCKDB_THREADS  | (DuckDB default)                          |
-| TRUSTLOOP_DUCKDB_MEMORY   | (DuckDB default)                          |
+| TRUSTLOOP_DUCKDB_MEMORY   | 1GB (per DuckDB process; spills to disk)  |
 | TRUSTLOOP_LOCK_TIMEOUT    | 600 (seconds a run waits for another run) |
 | TRUSTLOOP_SPARK_DIR       | <output>/spark (dbt on Spark: trustloop/spark.py) |
 """
@@ -38,6 +38,11 @@ OFFLINE_ENV = {
     "GX_ANALYTICS_ENABLED": "false",
     "DAGSTER_DISABLE_TELEMETRY": "1",
 }
+
+# DuckDB's own default is 80 % of the machine's RAM, and its buffer pool grows to use it.
+# 1 GB per process keeps a 1M-ticket run inside 2 GiB; larger work spills to <warehouse>.tmp
+# (bench/notes.md has the measurements; DECISIONLOG.md the choice).
+DEFAULT_DUCKDB_MEMORY = "1GB"
 
 DAGSTER_YAML = """\
 # Written by trustloop.settings: keep Dagster offline and its storage local.
@@ -77,7 +82,7 @@ class Settings:
     demo_tickets: int
     demo_seed: int
     duckdb_threads: int | None
-    duckdb_memory: str | None
+    duckdb_memory: str
     lock_timeout: int
 
     @property
@@ -120,7 +125,7 @@ def get_settings() -> Settings:
         demo_tickets=_env_int("TRUSTLOOP_DEMO_TICKETS", 20000) or 20000,
         demo_seed=_env_int("TRUSTLOOP_DEMO_SEED", 42) or 0,
         duckdb_threads=_env_int("TRUSTLOOP_DUCKDB_THREADS", None),
-        duckdb_memory=os.environ.get("TRUSTLOOP_DUCKDB_MEMORY") or None,
+        duckdb_memory=os.environ.get("TRUSTLOOP_DUCKDB_MEMORY", "").strip() or DEFAULT_DUCKDB_MEMORY,
         lock_timeout=_env_int("TRUSTLOOP_LOCK_TIMEOUT", 600) or 0,
     )
 
@@ -138,6 +143,10 @@ def apply_environment(settings: Settings | None = None) -> Settings:
     os.environ["TRUSTLOOP_OUTPUT_DIR"] = str(settings.output_dir)
     os.environ["TRUSTLOOP_POLICY"] = str(settings.policy_file)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    # the dbt profile reads the same DuckDB limits
+    os.environ["TRUSTLOOP_DUCKDB_MEMORY"] = settings.duckdb_memory
+    if settings.duckdb_threads:
+        os.environ["TRUSTLOOP_DUCKDB_THREADS"] = str(settings.duckdb_threads)
     os.environ["DBT_PROFILES_DIR"] = str(settings.dbt_project_dir)
     os.environ["TRUSTLOOP_SPARK_DIR"] = str(settings.spark_dir)
     # the tools of this environment (dbt, dagster) first on PATH for child processes

@@ -19,12 +19,13 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse longer than we are willing to wait."""
 
 
-def _configure(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def configure(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
+    """UTC, and the thread and memory limits of the settings (every DuckDB connection trustloop opens)."""
+    settings = settings or get_settings()
     con.execute("SET TimeZone = 'UTC'")
     if settings.duckdb_threads:
         con.execute(f"SET threads = {int(settings.duckdb_threads)}")
-    if settings.duckdb_memory:
-        con.execute("SET memory_limit = ?", [settings.duckdb_memory])
+    con.execute("SET memory_limit = ?", [settings.duckdb_memory])
 
 
 def open_connection(
@@ -50,7 +51,7 @@ def open_connection(
             last = exc
             time.sleep(wait_seconds * min(attempt + 1, 4))
             continue
-        _configure(con, settings)
+        configure(con, settings)
         return con
     raise WarehouseBusy(
         f"the warehouse {path} is locked by another process (gave up after {retries} tries): {last}"

@@ -19,7 +19,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.resources import dbt_project, ensure_manifest
+from orchestration.resources import dbt_project, ensure_manifest, keep_dbt_state
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 
@@ -50,6 +50,12 @@ translator = TrustloopTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 DBT_BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
+def _build(context: AssetExecutionContext, dbt: DbtCliResource):
+    invocation = dbt.cli(DBT_BUILD_ARGS, context=context)
+    yield from invocation.stream()
+    keep_dbt_state(invocation.target_path)
+
+
 # the models that read the risk model's predictions, and everything built on them
 DECISIONS_SELECT = "source:ml+"
 
@@ -63,7 +69,7 @@ DECISIONS_SELECT = "source:ml+"
 )
 def trustloop_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
     """Build the evidence models and run their tests (unit tests run in the test suite, not here)."""
-    yield from dbt.cli(DBT_BUILD_ARGS, context=context).stream()
+    yield from _build(context, dbt)
 
 
 @dbt_assets(
@@ -75,4 +81,4 @@ def trustloop_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
 )
 def trustloop_dbt_decisions(context: AssetExecutionContext, dbt: DbtCliResource):
     """Build the models downstream of ml.case_predictions (risk per case type, recommendations) and test them."""
-    yield from dbt.cli(DBT_BUILD_ARGS, context=context).stream()
+    yield from _build(context, dbt)

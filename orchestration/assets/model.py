@@ -14,7 +14,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from models.artifacts import save_artifact
 from models.card import write_model_card
-from models.risk import PREDICTION_COLUMNS, predictions_frame, train
+from models.risk import MODEL_COLUMNS, PREDICTION_COLUMNS, predictions_frame, train
 from orchestration.resources import WarehouseResource
 from trustloop.settings import get_settings
 
@@ -51,7 +51,9 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
     settings = get_settings()
     con = warehouse.connect()
     try:
-        frame = con.execute("select * from marts.fct_case_features order by handled_at, ticket_id").df()
+        frame = con.execute(
+            f"select {', '.join(MODEL_COLUMNS)} from marts.fct_case_features order by handled_at, ticket_id"
+        ).df()
     finally:
         con.close()
 

@@ -204,3 +204,31 @@ def test_prepare_features_types_and_missing_values(frame):
     assert x["customer_requested_human"].dtype == float and x["amount_at_stake"].isna().any()
     with pytest.raises(ValueError, match="feature column"):
         prepare_features(frame.drop(columns=["confidence"]))
+
+
+def test_training_keeps_only_the_latest_cases_beyond_the_cap(frame, monkeypatch):
+    """At scale the model learns from the latest MAX_TRAIN_ROWS training cases; the older ones are only scored."""
+    import models.risk as risk
+
+    monkeypatch.setattr(risk, "MAX_TRAIN_ROWS", 1000)
+    capped = train(frame)
+    split = data_split(capped, frame)
+    assert capped.rows["train"] == (split == "train").sum()
+    assert 1000 <= capped.rows["train"] <= 1010  # ties at the first kept instant stay together
+    assert capped.rows["validation"] == (split == "validation").sum() == 540  # validation is untouched
+    start = pd.Timestamp(capped.split["train_start_at"])
+    trained_times = frame.loc[split == "train", "handled_at"]
+    assert trained_times.min() == start
+    older = frame["is_label_mature"] & (frame["handled_at"] < start)
+    assert older.sum() == 2160 - capped.rows["train"] and set(split[older]) == {"scored"}
+    assert any("latest 1,0" in note and "of 2,160 training cases" in note for note in capped.notes)
+    assert capped.kind == MODEL_KIND and capped.metrics["roc_auc"] > 0.6
+
+
+def test_the_data_hash_and_predictions_do_not_depend_on_the_chunk_size(frame, trained, monkeypatch):
+    import models.risk as risk
+
+    whole_hash, whole_p = training_data_sha256(frame), predict(trained, frame)
+    monkeypatch.setattr(risk, "CHUNK_ROWS", 700)
+    assert training_data_sha256(frame) == whole_hash
+    np.testing.assert_array_equal(predict(trained, frame), whole_p)

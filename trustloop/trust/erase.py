@@ -37,7 +37,7 @@ from trustloop.locking import run_lock
 from trustloop.settings import Settings, get_settings
 from trustloop.trust.ledger import anchor_path, append_erasures, ensure_ledger_schema, row_hash_sql
 from trustloop.trust.privacy import redact_pii
-from trustloop.warehouse import connect
+from trustloop.warehouse import configure, connect
 
 ERASED_CUSTOMER = "[erased customer]"
 
@@ -210,6 +210,7 @@ def compact(warehouse: Path) -> tuple[int, int]:
     # the source keeps its own database name, which its views refer to
     name = warehouse.stem
     con = duckdb.connect(":memory:")
+    configure(con)
     try:
         con.execute(f"ATTACH '{_sql(str(warehouse))}' AS \"{name}\" (READ_ONLY)")
         con.execute(f"ATTACH '{_sql(str(tmp))}' AS compacted")

@@ -49,6 +49,9 @@ ERASURE_FIELDS = (
 CHECKPOINT_FIELDS = ("run_id", "last_seq", "head_hash", "erasures_last_seq", "erasures_head_hash")
 
 
+LEDGER_BATCH = 250_000  # records chained and inserted at a time
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -130,18 +133,50 @@ def append_new_records(con: duckdb.DuckDBPyConnection, run_id: str, anchor_file:
     for name in SOURCE_ORDER:
         if not _table_exists(con, "raw", name):
             raise RuntimeError(f"raw.{name} does not exist: ingest first")
-    new = con.cursor().sql(
-        f"""select r.source, r.record_key, r.file, r.line, r.row_hash, r.raw_sha256, r.loaded_run_id
+    # the new records in ledger order, in a temp table (a large backlog spills to disk); DuckDB keeps
+    # the insertion order, so rowid 0, 1, 2... is that order
+    con.execute(
+        f"""create or replace temp table _ledger_new as
+            select r.source, r.record_key, r.file, r.line, r.row_hash, r.raw_sha256, r.loaded_run_id
             from ({_raw_union()}) r
             anti join ledger.records l on l.source = r.source and l.file = r.file and l.line = r.line
             order by r.source_rank, r.file, r.line"""
-    ).to_arrow_table()
+    )
+    pending = con.execute("select count(*) from _ledger_new").fetchone()[0]
     last_seq, prev = _head(con, "records")
-    first_seq = last_seq + 1 if new.num_rows else None
-    cols = {name: new.column(name).to_pylist() for name in new.column_names}
+    first_seq = last_seq + 1 if pending else None
+    now = _now()
+    con.execute("begin transaction")
+    try:
+        # chained in batches: memory stays flat whatever the backlog (a first run at 1M tickets: ~9M records)
+        for offset in range(0, pending, LEDGER_BATCH):
+            batch = con.sql(
+                """select source, record_key, file, line, row_hash, raw_sha256, loaded_run_id
+                   from _ledger_new where rowid >= $1 and rowid < $2 order by rowid""",
+                params=[offset, offset + LEDGER_BATCH],
+            ).to_arrow_table()
+            prev = _append_batch(con, batch, last_seq + 1 + offset, prev, run_id, now)
+        checkpoint = _write_checkpoint(con, run_id, first_seq, pending, now)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("drop table if exists _ledger_new")
+    if anchor_file is not None:
+        write_anchor(anchor_file, checkpoint)
+    total, head = _head(con, "records")
+    return AppendResult(run_id, pending, total, head, checkpoint["chain_hash"])
+
+
+def _append_batch(con: duckdb.DuckDBPyConnection, new: pa.Table, first_seq: int, prev: str, run_id: str,
+                  now: datetime) -> str:
+    """Chain one batch of new records onto ``prev`` and insert it; returns the new head hash."""
+    cols = {name: new.column(name).to_pylist() for name in ("source", "record_key", "file", "line",
+                                                              "row_hash", "raw_sha256")}
     seqs, prevs, chains = [], [], []
     for i in range(new.num_rows):
-        seq = last_seq + 1 + i
+        seq = first_seq + i
         values = [seq, cols["source"][i], cols["record_key"][i], cols["file"][i], cols["line"][i],
                   cols["row_hash"][i], cols["raw_sha256"][i]]
         digest = chain_hash(prev, values)
@@ -149,42 +184,27 @@ def append_new_records(con: duckdb.DuckDBPyConnection, run_id: str, anchor_file:
         prevs.append(prev)
         chains.append(digest)
         prev = digest
-    now = _now()
-    con.execute("begin transaction")
+    batch = pa.table(
+        {
+            "seq": pa.array(seqs, pa.int64()),
+            **{name: new.column(name) for name in ("source", "record_key", "file", "line", "row_hash",
+                                                    "raw_sha256", "loaded_run_id")},
+            "prev_hash": pa.array(prevs, pa.string()),
+            "chain_hash": pa.array(chains, pa.string()),
+        }
+    )
+    con.register("_ledger_batch", batch)
     try:
-        if new.num_rows:
-            batch = pa.table(
-                {
-                    "seq": pa.array(seqs, pa.int64()),
-                    "source": new.column("source"),
-                    "record_key": new.column("record_key"),
-                    "file": new.column("file"),
-                    "line": new.column("line"),
-                    "row_hash": new.column("row_hash"),
-                    "raw_sha256": new.column("raw_sha256"),
-                    "loaded_run_id": new.column("loaded_run_id"),
-                    "prev_hash": pa.array(prevs, pa.string()),
-                    "chain_hash": pa.array(chains, pa.string()),
-                }
-            )
-            con.register("_ledger_batch", batch)
-            con.execute(
-                """insert into ledger.records
-                   select seq, source, record_key, file, line, row_hash, raw_sha256, loaded_run_id,
-                          ?, ?, prev_hash, chain_hash
-                   from _ledger_batch order by seq""",
-                [run_id, now],
-            )
-            con.unregister("_ledger_batch")
-        checkpoint = _write_checkpoint(con, run_id, first_seq, len(seqs), now)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    if anchor_file is not None:
-        write_anchor(anchor_file, checkpoint)
-    total, head = _head(con, "records")
-    return AppendResult(run_id, len(seqs), total, head, checkpoint["chain_hash"])
+        con.execute(
+            """insert into ledger.records
+               select seq, source, record_key, file, line, row_hash, raw_sha256, loaded_run_id,
+                      ?, ?, prev_hash, chain_hash
+               from _ledger_batch order by seq""",
+            [run_id, now],
+        )
+    finally:
+        con.unregister("_ledger_batch")
+    return prev
 
 
 def _write_checkpoint(con, run_id: str, first_seq: int | None, appended: int, now: datetime) -> dict:

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from trustloop.settings import Settings, get_settings
+from trustloop.warehouse import configure
 
 SNAPSHOT_NAME = "trust.duckdb"
 
@@ -84,7 +85,7 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None) -> d
     published: dict[str, int] = {}
     con = duckdb.connect(str(tmp))
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        configure(con)
         con.execute(f"ATTACH {_sql_str(str(warehouse))} AS {_quote(catalog)} (READ_ONLY)")
         present = _tables_in(con, catalog)
         missing = [f"{s}.{t}" for s, t, required in SNAPSHOT_TABLES if required and (s, t) not in present]
@@ -164,7 +165,7 @@ def open_source(source: Source | None = None) -> Iterator[duckdb.DuckDBPyConnect
         con = open_connection(source.path, read_only=True)
     else:
         con = duckdb.connect(str(source.path), read_only=True)
-        con.execute("SET TimeZone = 'UTC'")
+        configure(con)
     try:
         yield con
     finally:
