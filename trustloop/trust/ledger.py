@@ -49,7 +49,7 @@ ERASURE_FIELDS = (
 CHECKPOINT_FIELDS = ("run_id", "last_seq", "head_hash", "erasures_last_seq", "erasures_head_hash")
 
 
-LEDGER_BATCH = 250_000  # records chained and inserted at a time
+LEDGER_BATCH = 250_000  # records chained at a time
 
 
 def _now() -> datetime:
@@ -146,65 +146,61 @@ def append_new_records(con: duckdb.DuckDBPyConnection, run_id: str, anchor_file:
     last_seq, prev = _head(con, "records")
     first_seq = last_seq + 1 if pending else None
     now = _now()
-    con.execute("begin transaction")
+    # the chain, a batch at a time, into a second temp table aligned row for row with the first: memory stays
+    # flat whatever the backlog (a first run at 1M tickets: ~9M records)
+    con.execute("create or replace temp table _ledger_chain (seq bigint, prev_hash varchar, chain_hash varchar)")
     try:
-        # chained in batches: memory stays flat whatever the backlog (a first run at 1M tickets: ~9M records)
         for offset in range(0, pending, LEDGER_BATCH):
             batch = con.sql(
-                """select source, record_key, file, line, row_hash, raw_sha256, loaded_run_id
+                """select source, record_key, file, line, row_hash, raw_sha256
                    from _ledger_new where rowid >= $1 and rowid < $2 order by rowid""",
                 params=[offset, offset + LEDGER_BATCH],
             ).to_arrow_table()
-            prev = _append_batch(con, batch, last_seq + 1 + offset, prev, run_id, now)
-        checkpoint = _write_checkpoint(con, run_id, first_seq, pending, now)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+            chained, prev = _chain(batch, last_seq + 1 + offset, prev)
+            con.register("_ledger_batch", chained)
+            try:
+                con.execute("insert into _ledger_chain select seq, prev_hash, chain_hash from _ledger_batch")
+            finally:
+                con.unregister("_ledger_batch")
+        # then one statement, one transaction: all of the run's records and its checkpoint, or none
+        con.execute("begin transaction")
+        try:
+            con.execute(
+                """insert into ledger.records
+                   select c.seq, n.source, n.record_key, n.file, n.line, n.row_hash, n.raw_sha256,
+                          n.loaded_run_id, ?, ?, c.prev_hash, c.chain_hash
+                   from _ledger_new n positional join _ledger_chain c""",
+                [run_id, now],
+            )
+            checkpoint = _write_checkpoint(con, run_id, first_seq, pending, now)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
     finally:
         con.execute("drop table if exists _ledger_new")
+        con.execute("drop table if exists _ledger_chain")
     if anchor_file is not None:
         write_anchor(anchor_file, checkpoint)
     total, head = _head(con, "records")
     return AppendResult(run_id, pending, total, head, checkpoint["chain_hash"])
 
 
-def _append_batch(con: duckdb.DuckDBPyConnection, new: pa.Table, first_seq: int, prev: str, run_id: str,
-                  now: datetime) -> str:
-    """Chain one batch of new records onto ``prev`` and insert it; returns the new head hash."""
-    cols = {name: new.column(name).to_pylist() for name in ("source", "record_key", "file", "line",
-                                                              "row_hash", "raw_sha256")}
+def _chain(new: pa.Table, first_seq: int, prev: str) -> tuple[pa.Table, str]:
+    """Seq, previous hash and chain hash of each record of ``new``, chained onto ``prev``; and the new head."""
+    cols = [new.column(name).to_pylist() for name in ("source", "record_key", "file", "line", "row_hash",
+                                                       "raw_sha256")]
     seqs, prevs, chains = [], [], []
-    for i in range(new.num_rows):
+    for i, values in enumerate(zip(*cols, strict=True)):
         seq = first_seq + i
-        values = [seq, cols["source"][i], cols["record_key"][i], cols["file"][i], cols["line"][i],
-                  cols["row_hash"][i], cols["raw_sha256"][i]]
-        digest = chain_hash(prev, values)
+        digest = chain_hash(prev, [seq, *values])
         seqs.append(seq)
         prevs.append(prev)
         chains.append(digest)
         prev = digest
-    batch = pa.table(
-        {
-            "seq": pa.array(seqs, pa.int64()),
-            **{name: new.column(name) for name in ("source", "record_key", "file", "line", "row_hash",
-                                                    "raw_sha256", "loaded_run_id")},
-            "prev_hash": pa.array(prevs, pa.string()),
-            "chain_hash": pa.array(chains, pa.string()),
-        }
-    )
-    con.register("_ledger_batch", batch)
-    try:
-        con.execute(
-            """insert into ledger.records
-               select seq, source, record_key, file, line, row_hash, raw_sha256, loaded_run_id,
-                      ?, ?, prev_hash, chain_hash
-               from _ledger_batch order by seq""",
-            [run_id, now],
-        )
-    finally:
-        con.unregister("_ledger_batch")
-    return prev
+    table = pa.table({"seq": pa.array(seqs, pa.int64()), "prev_hash": pa.array(prevs, pa.string()),
+                      "chain_hash": pa.array(chains, pa.string())})
+    return table, prev
 
 
 def _write_checkpoint(con, run_id: str, first_seq: int | None, appended: int, now: datetime) -> dict:
@@ -321,30 +317,38 @@ class VerifyReport:
         }
 
 
-def _verify_chain(report: VerifyReport, table: str, fields: tuple[str, ...], rows: pa.Table) -> dict[int, str]:
-    """Recompute a chain; returns seq -> chain_hash as stored."""
-    cols = {name: rows.column(name).to_pylist() for name in rows.column_names}
+def _verify_chain(report: VerifyReport, con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str, ...],
+                  wanted: set[int]) -> tuple[int, dict[int, str]]:
+    """Recompute a chain, reading it a batch at a time; returns its length and the stored hash at ``wanted`` seqs."""
+    reader = con.cursor().sql(
+        f"select {', '.join(fields)}, prev_hash, chain_hash from ledger.{table} order by seq, chain_hash"
+    ).to_arrow_reader(LEDGER_BATCH)
     heads: dict[int, str] = {}
     prev = GENESIS
     expected_seq = 1
-    for i in range(rows.num_rows):
-        seq = cols["seq"][i]
-        if seq != expected_seq:
-            report.problem(
-                f"ledger.{table}: entry {expected_seq} expected, found {seq} "
-                f"({'missing or removed entries' if seq > expected_seq else 'duplicated or inserted entry'})"
-            )
-            expected_seq = seq
-        if cols["prev_hash"][i] != prev:
-            report.problem(f"ledger.{table} seq {seq}: prev_hash does not link to the entry before (reordered, "
-                           "inserted or removed entry)")
-        values = [cols[name][i] for name in fields]
-        if chain_hash(cols["prev_hash"][i], values) != cols["chain_hash"][i]:
-            report.problem(f"ledger.{table} seq {seq}: chain hash does not match the entry (altered entry)")
-        prev = cols["chain_hash"][i]
-        heads[seq] = cols["chain_hash"][i]
-        expected_seq += 1
-    return heads
+    count = 0
+    for rows in reader:
+        count += rows.num_rows
+        cols = {name: rows.column(name).to_pylist() for name in rows.schema.names}
+        for i in range(rows.num_rows):
+            seq = cols["seq"][i]
+            if seq != expected_seq:
+                report.problem(
+                    f"ledger.{table}: entry {expected_seq} expected, found {seq} "
+                    f"({'missing or removed entries' if seq > expected_seq else 'duplicated or inserted entry'})"
+                )
+                expected_seq = seq
+            if cols["prev_hash"][i] != prev:
+                report.problem(f"ledger.{table} seq {seq}: prev_hash does not link to the entry before (reordered, "
+                               "inserted or removed entry)")
+            values = [cols[name][i] for name in fields]
+            if chain_hash(cols["prev_hash"][i], values) != cols["chain_hash"][i]:
+                report.problem(f"ledger.{table} seq {seq}: chain hash does not match the entry (altered entry)")
+            prev = cols["chain_hash"][i]
+            if seq in wanted:
+                heads[seq] = prev
+            expected_seq += 1
+    return count, heads
 
 
 def verify(con: duckdb.DuckDBPyConnection, anchor_file: Path | None = None) -> VerifyReport:
@@ -353,25 +357,17 @@ def verify(con: duckdb.DuckDBPyConnection, anchor_file: Path | None = None) -> V
     if not _table_exists(con, "ledger", "records"):
         report.problem("the warehouse has no ledger (ledger.records): run `trustloop run` first")
         return report
-    records = con.cursor().sql(
-        f"select {', '.join(RECORD_FIELDS)}, prev_hash, chain_hash from ledger.records order by seq, chain_hash"
-    ).to_arrow_table()
-    report.records = records.num_rows
-    heads = _verify_chain(report, "records", RECORD_FIELDS, records)
-    has_erasures = _table_exists(con, "ledger", "erasures")
-    e_heads: dict[int, str] = {}
-    if has_erasures:
-        erasures = con.cursor().sql(
-            f"select {', '.join(ERASURE_FIELDS)}, prev_hash, chain_hash from ledger.erasures order by seq, chain_hash"
-        ).to_arrow_table()
-        report.erasures = erasures.num_rows
-        e_heads = _verify_chain(report, "erasures", ERASURE_FIELDS, erasures)
-
-    # checkpoints: chained, and each names a head the chains really had
+    # checkpoints first: the chains keep only the heads they name
     checkpoints: list[tuple] = []
     if _table_exists(con, "ledger", "checkpoints"):
         checkpoints = _ordered_checkpoints(con)
     report.checkpoints = len(checkpoints)
+    report.records, heads = _verify_chain(report, con, "records", RECORD_FIELDS, {c[1] for c in checkpoints})
+    has_erasures = _table_exists(con, "ledger", "erasures")
+    e_heads: dict[int, str] = {}
+    if has_erasures:
+        report.erasures, e_heads = _verify_chain(report, con, "erasures", ERASURE_FIELDS, {c[3] for c in checkpoints})
+
     prev = GENESIS
     for run_id, last_seq, head, e_seq, e_head, c_prev, c_hash, _at in checkpoints:
         if c_prev != prev or chain_hash(c_prev, [run_id, last_seq, head, e_seq, e_head]) != c_hash:
@@ -383,7 +379,7 @@ def verify(con: duckdb.DuckDBPyConnection, anchor_file: Path | None = None) -> V
         if e_seq and e_heads.get(e_seq) != e_head:
             report.problem(f"ledger.checkpoints run {run_id}: the erasure-log head at seq {e_seq} is not the one "
                            "checkpointed")
-    if records.num_rows and (not checkpoints or max(c[1] for c in checkpoints) < records.num_rows):
+    if report.records and (not checkpoints or max(c[1] for c in checkpoints) < report.records):
         report.problem("ledger.records: entries after the last checkpoint (appended outside a run)")
 
     # anchors outside the warehouse
