@@ -439,10 +439,11 @@ def _prune(root: Path, docs_dir: Path, gx_suite_name: str, keep: int) -> None:
                 parent.rmdir()
 
 
-def build_docs(context, identifiers: list[Any], settings: Settings) -> Path:
+def build_docs(context, identifiers: list[Any], settings: Settings, index: bool = True) -> Path:
+    """Render the pages of ``identifiers``, and the site's index unless told not to (it lists every stored result)."""
     docs_dir = settings.output_dir / "data_docs"
     started = time.time() - 1
-    context.build_data_docs(site_names=["trustloop"], resource_identifiers=identifiers or None)
+    context.build_data_docs(site_names=["trustloop"], resource_identifiers=identifiers or None, build_index=index)
     _strip_beacon(docs_dir, started)
     return docs_dir / "index.html"
 
@@ -459,8 +460,13 @@ def run_suite(
     warehouse: Path | None = None,
     store: bool = True,
     docs: bool = True,
+    docs_index: bool = True,
 ) -> SuiteOutcome:
-    """Validate one suite against the warehouse; store its results and Data Docs (unless told not to)."""
+    """Validate one suite against the warehouse; store its results and Data Docs (unless told not to).
+
+    ``docs_index=False`` renders the suite's pages but not the site's index: a caller validating several
+    suites in a row rebuilds the index once, with the last.
+    """
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
@@ -525,7 +531,7 @@ def run_suite(
         root = settings.output_dir / "gx"
         for item in frames:
             _prune(root, settings.output_dir / "data_docs", suite.gx_suite_name(item.batch), KEEP_RESULTS_PER_SUITE)
-        outcome.data_docs = build_docs(context, identifiers, settings)
+        outcome.data_docs = build_docs(context, identifiers, settings, index=docs_index)
     if store:
         with connect(warehouse or settings.warehouse, settings=settings) as con:
             write_results(con, outcome)
@@ -543,4 +549,5 @@ def run_suites(suites=None, **kwargs) -> list[SuiteOutcome]:
     if suites is None:
         with connect(warehouse, read_only=True, settings=settings) as con:
             suites = [s for s in SUITES if table_exists(con, s.schema, s.table_name)]
-    return [run_suite(s, run_id=run_id, settings=settings, **kwargs) for s in suites]
+    return [run_suite(s, run_id=run_id, settings=settings, docs_index=i == len(suites) - 1, **kwargs)
+            for i, s in enumerate(suites)]

@@ -199,8 +199,9 @@ def build_evidence_check(suites: list[Suite], gated: list[AssetKey]) -> AssetChe
         # a gate needs every blocking suite's verdict, selected or not
         to_run = [s for k, (s, _) in suite_specs.items() if k in selected or (gates and s.blocking)]
         failed: list[str] = []
-        for suite in to_run:
-            outcome = run_suite(suite, run_id=context.run.run_id, warehouse=warehouse.resolved_path())
+        for i, suite in enumerate(to_run):
+            outcome = run_suite(suite, run_id=context.run.run_id, warehouse=warehouse.resolved_path(),
+                                docs_index=i == len(to_run) - 1)
             _log(context, suite, outcome)
             if suite.blocking and not outcome.success:
                 failed.append(outcome.message.splitlines()[0])
