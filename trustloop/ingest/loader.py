@@ -247,12 +247,20 @@ def _classify_sql(source: Source) -> str:
             select r.{key}, r._row_hash as stored_hash, r._file as stored_file, r._line as stored_line
             from raw.{source.name} r where r.{key} in (select {key} from ok)
         ),
+        -- per key, its first row in this file; per (key, content), the line of its first copy
+        -- (aggregates, not window functions: no sort of the whole file)
+        firsts as (
+            select {key}, arg_min(_row_hash, _line) as first_hash, min(_line) as first_line
+            from ok group by {key}
+        ),
+        copies as (select {key}, _row_hash, min(_line) as copy_line from ok group by {key}, _row_hash),
         x as (
-            select ok.*, s.stored_hash, s.stored_file, s.stored_line,
-                   first_value(ok._row_hash) over (partition by ok.{key} order by ok._line) as first_hash,
-                   first_value(ok._line) over (partition by ok.{key} order by ok._line) as first_line,
-                   row_number() over (partition by ok.{key}, ok._row_hash order by ok._line) as rn
-            from ok left join stored s on s.{key} = ok.{key}
+            select ok.*, s.stored_hash, s.stored_file, s.stored_line, f.first_hash, f.first_line,
+                   case when ok._line > c.copy_line then 2 else 1 end as rn
+            from ok
+            left join stored s on s.{key} = ok.{key}
+            join firsts f on f.{key} = ok.{key}
+            join copies c on c.{key} = ok.{key} and c._row_hash = ok._row_hash
         )
         select * exclude (stored_hash, stored_file, stored_line, first_hash, first_line, rn),
             case
@@ -277,11 +285,12 @@ def _classify_sql(source: Source) -> str:
     return f"""
         create or replace temp table _classified as
         with ok as (select * from _parsed where _error is null),
+        copies as (select _row_hash, min(_line) as copy_line from ok group by _row_hash),
         x as (
             select ok.*,
-                   row_number() over (partition by ok._row_hash order by ok._line) as rn,
+                   case when ok._line > c.copy_line then 2 else 1 end as rn,
                    ok._row_hash in (select _row_hash from raw.{source.name}) as is_stored
-            from ok
+            from ok join copies c on c._row_hash = ok._row_hash
         )
         select * exclude (rn, is_stored),
             case when is_stored or rn > 1 then 'duplicate' else 'new' end as _status,
