@@ -22,6 +22,8 @@
      groups (so a kept 16-digit number stays whole)  -> [phone redacted]
 
   Replacement tokens hold no quote or backslash, so JSON text stays JSON.
+  A value with no '@' and fewer than 7 digits (the shortest phone number)
+  cannot hold any of these and is returned as it is, unexamined.
 -#}
 
 {% macro redact_pii(column) -%}
@@ -41,6 +43,9 @@
 
 {% macro duckdb__redact_pii(column) -%}
 (
+    -- nothing to redact without an '@' or at least 7 digits (the shortest phone number): skip the work
+    case when strpos({{ column }}, '@') = 0 and length(regexp_replace({{ column }}, '[^0-9]', '', 'g')) < 7
+    then {{ column }} else
     regexp_replace(regexp_replace(regexp_replace(
         list_reduce(
             -- the Luhn-valid card numbers among all whole-group sub-runs of every digit run
@@ -83,6 +88,7 @@
         '{{ trustloop._pii_phone_intl_re() }}', '\1[phone redacted]', 'g'),
         '{{ trustloop._pii_phone_nanp_re() }}', '\1[phone redacted]\3', 'g'),
         '{{ trustloop._pii_phone_trunk_re() }}', '\1[phone redacted]\2', 'g')
+    end
 )
 {%- endmacro %}
 
@@ -91,6 +97,8 @@
 
 {% macro spark__redact_pii(column) -%}
 (
+    case when instr({{ column }}, '@') = 0 and length(regexp_replace({{ column }}, '[^0-9]', '')) < 7
+    then {{ column }} else
     regexp_replace(regexp_replace(regexp_replace(
         aggregate(
             filter(
@@ -131,5 +139,6 @@
         '{{ trustloop._spark_literal(trustloop._pii_phone_intl_re()) }}', '$1[phone redacted]'),
         '{{ trustloop._spark_literal(trustloop._pii_phone_nanp_re()) }}', '$1[phone redacted]$3'),
         '{{ trustloop._spark_literal(trustloop._pii_phone_trunk_re()) }}', '$1[phone redacted]$2')
+    end
 )
 {%- endmacro %}

@@ -15,12 +15,43 @@
     get_json_object({{ column }}, '$.{{ key }}')
 {%- endmacro %}
 
-{# boolean of a JSON attribute: true/false (also the words true/false/1/0/yes/no) #}
-{% macro json_bool(column, key) -%}
-    case lower(trim({{ trustloop.json_str(column, key) }}))
+{#
+  Several keys of one JSON object read with one parse: json_fields(column, keys) is an expression to
+  select once (e.g. in a CTE, as `fields`); json_field(fields, column, keys, key) then reads one key,
+  as json_str would. DuckDB parses the text once for the whole list of paths; Spark reads each key
+  with get_json_object, as json_str does.
+-#}
+{% macro json_fields(column, keys) -%}
+    {{ return(adapter.dispatch('json_fields', 'trustloop')(column, keys)) }}
+{%- endmacro %}
+{% macro default__json_fields(column, keys) -%}
+    json_extract_string({{ column }}, [{% for key in keys %}'$.{{ key }}'{% if not loop.last %}, {% endif %}{% endfor %}])
+{%- endmacro %}
+{% macro spark__json_fields(column, keys) -%}
+    cast(null as string)
+{%- endmacro %}
+
+{% macro json_field(fields, column, keys, key) -%}
+    {{ return(adapter.dispatch('json_field', 'trustloop')(fields, column, keys, key)) }}
+{%- endmacro %}
+{% macro default__json_field(fields, column, keys, key) -%}
+    {{ fields }}[{{ keys.index(key) + 1 }}]
+{%- endmacro %}
+{% macro spark__json_field(fields, column, keys, key) -%}
+    {{ trustloop.json_str(column, key) }}
+{%- endmacro %}
+
+{# boolean of a text value: true/false (also the words true/false/1/0/yes/no) #}
+{% macro text_bool(expr) -%}
+    case lower(trim({{ expr }}))
         when 'true' then true when '1' then true when 'yes' then true
         when 'false' then false when '0' then false when 'no' then false
     end
+{%- endmacro %}
+
+{# boolean of a JSON attribute: true/false (also the words true/false/1/0/yes/no) #}
+{% macro json_bool(column, key) -%}
+    {{ trustloop.text_bool(trustloop.json_str(column, key)) }}
 {%- endmacro %}
 
 {# number of a JSON attribute (NULL when not a number) #}

@@ -40,6 +40,9 @@ SAMPLES = [
     "555-123-4567 8901 is one longer number",
     "020 7946 0123 4567 too",
     "hash a4539148803436467b and id x4539148803436467 and 4539148803436467y stay",
+    # at the edge of the shortcut (no '@' and fewer than 7 digits: left unexamined)
+    "shortest +1234567 phone",
+    "too short +123456 kept",
     "",
 ]
 

@@ -1,6 +1,12 @@
 -- One row per agent-log event, with the contract's attributes as columns.
+{%- set keys = ['mode', 'sentiment', 'requested_human', 'action', 'amount', 'suggestion_id', 'verdict', 'reason', 'required', 'queue', 'resolution_code', 'dimension', 'passed', 'score', 'evaluator', 'pact_id'] %}
+{%- set attr = {} %}
+{%- for key in keys %}{% do attr.update({key: json_field('attr_fields', 'attributes', keys, key)}) %}{% endfor %}
+
 with source as (
-    select * from {{ source('raw', 'agent_logs') }}
+    -- the attributes are parsed once for all the keys read below
+    select *, {{ json_fields('attributes', keys) }} as attr_fields
+    from {{ source('raw', 'agent_logs') }}
 ),
 
 final as (
@@ -21,22 +27,22 @@ final as (
         confidence,
         policy_version,
         {{ redact_pii("attributes") }} as attributes,
-        lower(trim({{ json_str('attributes', 'mode') }})) as attr_mode,
-        {{ json_number('attributes', 'sentiment') }} as attr_sentiment,
-        {{ json_bool('attributes', 'requested_human') }} as attr_requested_human,
-        {{ json_str('attributes', 'action') }} as attr_action,
-        {{ json_number('attributes', 'amount') }} as attr_amount,
-        {{ json_str('attributes', 'suggestion_id') }} as attr_suggestion_id,
-        lower(trim({{ json_str('attributes', 'verdict') }})) as attr_verdict,
-        lower(trim({{ json_str('attributes', 'reason') }})) as attr_reason,
-        {{ json_bool('attributes', 'required') }} as attr_required,
-        {{ json_str('attributes', 'queue') }} as attr_queue,
-        {{ json_str('attributes', 'resolution_code') }} as attr_resolution_code,
-        lower(trim({{ json_str('attributes', 'dimension') }})) as attr_dimension,
-        {{ json_bool('attributes', 'passed') }} as attr_passed,
-        {{ json_number('attributes', 'score') }} as attr_score,
-        lower(trim({{ json_str('attributes', 'evaluator') }})) as attr_evaluator,
-        {{ json_str('attributes', 'pact_id') }} as attr_pact_id,
+        lower(trim({{ attr['mode'] }})) as attr_mode,
+        {{ safe_double(attr['sentiment']) }} as attr_sentiment,
+        {{ text_bool(attr['requested_human']) }} as attr_requested_human,
+        {{ attr['action'] }} as attr_action,
+        {{ safe_double(attr['amount']) }} as attr_amount,
+        {{ attr['suggestion_id'] }} as attr_suggestion_id,
+        lower(trim({{ attr['verdict'] }})) as attr_verdict,
+        lower(trim({{ attr['reason'] }})) as attr_reason,
+        {{ text_bool(attr['required']) }} as attr_required,
+        {{ attr['queue'] }} as attr_queue,
+        {{ attr['resolution_code'] }} as attr_resolution_code,
+        lower(trim({{ attr['dimension'] }})) as attr_dimension,
+        {{ text_bool(attr['passed']) }} as attr_passed,
+        {{ safe_double(attr['score']) }} as attr_score,
+        lower(trim({{ attr['evaluator'] }})) as attr_evaluator,
+        {{ attr['pact_id'] }} as attr_pact_id,
         _file as source_file,
         _line as source_line,
         _row_hash as row_hash
