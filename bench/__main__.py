@@ -3,6 +3,7 @@
     python -m bench                       # 10k and 100k tickets
     python -m bench --sizes 10000,100000,1000000
     make bench                            # the same as the first line
+    python -m bench --render-only         # results.md again from results.json (after editing notes.md)
 
 For each size: generate a demo landing folder (timed), compute the floor
 (bench/floor.py: the metrics export with bare DuckDB), then, as whole
@@ -141,7 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=HERE / "out", help="scratch folder (git-ignored)")
     parser.add_argument("--keep", action="store_true", help="keep the landing folders and warehouses")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument("--render-only", action="store_true",
+                        help="measure nothing: write results.md again from results.json (after editing notes.md)")
     args = parser.parse_args(argv)
+    if args.render_only:
+        saved = json.loads(args.results.with_suffix(".json").read_text())
+        args.results.write_text(render(saved["results"], saved["machine"]))
+        return 0
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     results = []
     for n in sizes:
