@@ -80,6 +80,11 @@ def keep_dbt_state(invocation_dir: Path) -> None:
     invocation parse only what changed (dbt still re-parses in full when the profile's values
     differ, e.g. another warehouse). Without pruning, the folders would grow with every run.
     """
+    with contextlib.suppress(OSError):  # housekeeping: never the reason a dbt step fails
+        _keep_dbt_state(invocation_dir)
+
+
+def _keep_dbt_state(invocation_dir: Path) -> None:
     target = Path(dbt_project.project_dir) / dbt_project.target_path
     invocation_dir = invocation_dir if invocation_dir.is_absolute() else dbt_project.project_dir / invocation_dir
     state = invocation_dir / "partial_parse.msgpack"
@@ -95,9 +100,13 @@ def keep_dbt_state(invocation_dir: Path) -> None:
 
 def stale_invocations(target: Path, now: float, keep: Path | None = None) -> list[Path]:
     """Invocation folders under ``target`` beyond the newest KEEP_INVOCATIONS and older than KEEP_SECONDS."""
-    folders = sorted((p for p in target.iterdir() if p.is_dir() and "-" in p.name and p != keep),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
-    return [p for p in folders[KEEP_INVOCATIONS:] if now - p.stat().st_mtime > KEEP_SECONDS]
+    stamped = []
+    for p in target.iterdir():
+        if p.is_dir() and "-" in p.name and p != keep:
+            with contextlib.suppress(OSError):  # another run may be pruning the same folder
+                stamped.append((p.stat().st_mtime, p))
+    stamped.sort(key=lambda item: item[0], reverse=True)
+    return [p for mtime, p in stamped[KEEP_INVOCATIONS:] if now - mtime > KEEP_SECONDS]
 
 
 class WarehouseResource(ConfigurableResource):
