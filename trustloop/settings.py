@@ -40,8 +40,8 @@ OFFLINE_ENV = {
 }
 
 # DuckDB's own default is 80 % of the machine's RAM, and its buffer pool grows to use it.
-# 1 GB per process keeps a 1M-ticket run inside 2 GiB; larger work spills to <warehouse>.tmp
-# (bench/notes.md has the measurements; DECISIONLOG.md the choice).
+# 1 GB per process brought a 1M-ticket run from 20 GiB to 2.3 GiB; larger work spills to
+# <warehouse>.tmp (bench/notes.md has the measurements; DECISIONLOG.md the choice).
 DEFAULT_DUCKDB_MEMORY = "1GB"
 
 DAGSTER_YAML = """\
