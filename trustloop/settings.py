@@ -15,7 +15,7 @@ disagree about which warehouse they are talking to.
 | TRUSTLOOP_DEMO_TICKETS    | 20000                                     |
 | TRUSTLOOP_DEMO_SEED       | 42                                        |
 | TRUSTLOOP_DUCKDB_THREADS  | (DuckDB default)                          |
-| TRUSTLOOP_DUCKDB_MEMORY   | 1GB (per DuckDB process; spills to disk)  |
+| TRUSTLOOP_DUCKDB_MEMORY   | 640MB (per DuckDB process; spills to disk)|
 | TRUSTLOOP_LOCK_TIMEOUT    | 600 (seconds a run waits for another run) |
 | TRUSTLOOP_SPARK_DIR       | <output>/spark (dbt on Spark: trustloop/spark.py) |
 """
@@ -40,9 +40,10 @@ OFFLINE_ENV = {
 }
 
 # DuckDB's own default is 80 % of the machine's RAM, and its buffer pool grows to use it.
-# 1 GB per process brought a 1M-ticket run from 20 GiB to 2.3 GiB; larger work spills to
-# <warehouse>.tmp (bench/notes.md has the measurements; DECISIONLOG.md the choice).
-DEFAULT_DUCKDB_MEMORY = "1GB"
+# 640 MB per process keeps a 1M-ticket run's largest process near 1.4 GiB, and was no slower
+# than 1 GB there; larger work spills to <warehouse>.tmp (bench/notes.md has the
+# measurements; DECISIONLOG.md the choice).
+DEFAULT_DUCKDB_MEMORY = "640MB"
 
 DAGSTER_YAML = """\
 # Written by trustloop.settings: keep Dagster offline and its storage local.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import sys
 import time
 from collections.abc import Iterator
@@ -108,3 +110,34 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
         [schema, table],
     ).fetchone()
     return bool(row and row[0])
+
+
+def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, *, vectors: int = 10):
+    """A query's result as one pandas frame, converted in chunks of ``vectors`` x 2048 rows.
+
+    The same frame as ``.df()`` (same dtypes), but the conversion never holds the
+    whole result twice: at 1M cases ``.df()`` peaked 420 MiB higher.
+    """
+    import pandas as pd
+
+    result = con.execute(sql, params or [])
+    parts = [result.fetch_df_chunk(vectors)]  # the first chunk, even when empty, carries the columns
+    while len(parts[-1]) and len(chunk := result.fetch_df_chunk(vectors)):
+        parts.append(chunk)
+    if len(parts) == 1:
+        return parts[0]
+    frame = pd.concat(parts, ignore_index=True)
+    del parts
+    return frame
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the OS (glibc only; a no-op elsewhere).
+
+    The run executes every step in one process; after a step that built large
+    pandas frames, the freed memory otherwise stays in the process for the
+    steps after it.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -17,6 +17,7 @@ from models.card import write_model_card
 from models.risk import MODEL_COLUMNS, PREDICTION_COLUMNS, predictions_frame, train
 from orchestration.resources import WarehouseResource
 from trustloop.settings import get_settings
+from trustloop.warehouse import fetch_frame, release_memory
 
 OWNERS = ["team:analytics-engineering"]
 FEATURES_KEY = AssetKey(["marts", "fct_case_features"])
@@ -51,9 +52,9 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
     settings = get_settings()
     con = warehouse.connect()
     try:
-        frame = con.execute(
-            f"select {', '.join(MODEL_COLUMNS)} from marts.fct_case_features order by handled_at, ticket_id"
-        ).df()
+        frame = fetch_frame(
+            con, f"select {', '.join(MODEL_COLUMNS)} from marts.fct_case_features order by handled_at, ticket_id"
+        )
     finally:
         con.close()
 
@@ -92,6 +93,9 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
         )
     finally:
         con.close()
+    # the frames are no longer needed: give their memory back before the steps that follow
+    del frame, scored
+    release_memory()
 
     return MaterializeResult(
         metadata={

@@ -82,3 +82,23 @@ def test_optional_suites_follow_the_dbt_project(tmp_path, quality_env):
     assert "rpt_autonomy_recommendations" not in names and {"raw_tickets", "fct_trust_metrics"} <= names
     manifest.write_text(json.dumps({"nodes": {"m": {"name": "rpt_autonomy_recommendations", "resource_type": "model"}}}))
     assert "rpt_autonomy_recommendations" in {s.name for s in available_suites(manifest)}
+
+
+def test_validated_frames_are_not_kept_by_gx(tmp_path, monkeypatch):
+    """GX caches each batch's data in its execution engine; the runner drops it after each suite,
+    so a run does not hold every suite's last frame until it ends."""
+    from expectations.runner import DATASOURCE, gx_context, run_suite
+
+    monkeypatch.setenv("TRUSTLOOP_OUTPUT_DIR", str(tmp_path / "output"))
+    warehouse = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema marts")
+    con.execute("create table marts.tiny as select 'm' || range as metric, 0.5 as value from range(5000)")
+    con.close()
+
+    outcome = run_suite(_suite(), run_id="run-1", warehouse=warehouse, docs=False)
+
+    assert outcome.success and outcome.rows_validated == {"rows": 5000}
+    manager = gx_context().data_sources.get(DATASOURCE).get_execution_engine().batch_manager
+    assert manager.batch_data_cache == {}
+    assert manager.active_batch is None

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import run_trustloop
 from tests.trust.conftest import TICKET, clone_build
-from trustloop.trust.ledger import anchor_path, append_new_records, verify
+from trustloop.trust.ledger import anchor_path, append_new_records, row_hash_sql, verify
 
 
 @pytest.fixture
@@ -152,6 +152,31 @@ def test_inserted_record_is_detected(tampered):
     )
     report = _verify(warehouse, anchors)
     assert any("T-FORGED" in p and "not in the ledger" in p for p in report.problems), report.render()
+
+
+def test_append_takes_unseen_runs_rows_and_does_not_absorb_a_forged_one(tampered):
+    """The next run's append picks up rows whose run never reached the ledger (a run that crashed
+    after loading); a row slipped into raw under a run the ledger has seen stays reported."""
+    warehouse, anchors, _env = tampered
+    _sql(
+        warehouse,
+        "insert into raw.tickets select * replace ('T-FORGED' as ticket_id, 99999 as _line) "
+        f"from raw.tickets where ticket_id = '{TICKET}'",
+        "insert into raw.tickets select * replace ('T-LATE' as ticket_id, 99998 as _line, 'crashed-run' as _run_id) "
+        f"from raw.tickets where ticket_id = '{TICKET}'",
+        f"update raw.tickets set _row_hash = {row_hash_sql('tickets')} where ticket_id = 'T-LATE'",
+    )
+    con = duckdb.connect(str(warehouse))
+    try:
+        result = append_new_records(con, "next-run", anchors)
+        added = con.execute("select record_key, line, loaded_run_id from ledger.records where run_id = 'next-run'").fetchall()
+    finally:
+        con.close()
+    assert result.appended == 1
+    assert added == [("T-LATE", 99998, "crashed-run")]
+    report = _verify(warehouse, anchors)
+    problems = [p for p in report.problems if "T-" in p]
+    assert len(problems) == 1 and "T-FORGED" in problems[0] and "not in the ledger" in problems[0], report.render()
 
 
 def test_inserted_ledger_entry_is_detected(tampered):

@@ -86,6 +86,9 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None) -> d
     con = duckdb.connect(str(tmp))
     try:
         configure(con)
+        # the copies need not keep the warehouse's physical row order (every reader orders
+        # or filters by key): the copy then streams instead of buffering, 1.09 GiB to 0.7 GiB at 1M
+        con.execute("SET preserve_insertion_order = false")
         con.execute(f"ATTACH {_sql_str(str(warehouse))} AS {_quote(catalog)} (READ_ONLY)")
         present = _tables_in(con, catalog)
         missing = [f"{s}.{t}" for s, t, required in SNAPSHOT_TABLES if required and (s, t) not in present]
