@@ -24,12 +24,16 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/trustloop run
 
-## make test: lint, then every test (unit, dbt unit tests, end-to-end)
+## make test: lint, then every test (unit, dbt unit tests, end-to-end), on TEST_WORKERS processes
+## (pytest-xdist; each test file stays on one worker, so its module fixtures are built once)
+TEST_WORKERS ?= 2
+PYTEST := $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
 test: setup
-	$(VENV)/bin/python -m pytest -q
+	$(PYTEST)
 
 test-fast: setup
-	$(VENV)/bin/python -m pytest -q -m "not slow and not spark"
+	$(PYTEST) -m "not slow and not spark"
 
 ## make test-spark: the same dbt project built on Apache Spark (local mode) and compared with DuckDB.
 ## Adds the spark extra to .venv (pyspark, dbt-spark) and Debian's Java 17 when java is missing.
