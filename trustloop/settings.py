@@ -40,9 +40,9 @@ OFFLINE_ENV = {
 }
 
 # DuckDB's own default is 80 % of the machine's RAM, and its buffer pool grows to use it.
-# 640 MB per process keeps a 1M-ticket run's largest process near 1.4 GiB, and was no slower
-# than 1 GB there; larger work spills to <warehouse>.tmp (bench/notes.md has the
-# measurements; DECISIONLOG.md the choice).
+# 640 MB per process keeps a 1M-ticket run's largest process near 1.5 GiB; larger work spills
+# to <warehouse>.tmp, which costs about 9 % at 100k tickets against 1 GB (bench/notes.md has
+# the measurements; DECISIONLOG.md the choice). Raise it where memory allows.
 DEFAULT_DUCKDB_MEMORY = "640MB"
 
 DAGSTER_YAML = """\
