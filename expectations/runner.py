@@ -32,7 +32,7 @@ from typing import Any
 from expectations.config import THRESHOLDS, Thresholds
 from expectations.core import Batch, Suite
 from trustloop.settings import Settings, get_settings
-from trustloop.warehouse import connect
+from trustloop.warehouse import connect, release_memory
 
 RESULTS_SCHEMA = "quality"
 RESULTS_TABLE = f"{RESULTS_SCHEMA}.validation_results"
@@ -554,6 +554,8 @@ def run_suite(
         with connect(warehouse or settings.warehouse, settings=settings) as con:
             write_results(con, outcome)
     outcome.seconds = time.perf_counter() - started
+    del frames  # the validated frames (GX's cache of them is gone too): their pages go back now
+    release_memory()
     return outcome
 
 

@@ -125,9 +125,7 @@ def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = 
         parts.append(chunk)
     if len(parts) == 1:
         return parts[0]
-    frame = pd.concat(parts, ignore_index=True)
-    del parts
-    return frame
+    return pd.concat(parts, ignore_index=True)
 
 
 def release_memory() -> None:

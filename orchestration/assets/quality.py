@@ -44,7 +44,6 @@ from dagster import (
 from expectations.core import Suite
 from expectations.suites import SUITES
 from orchestration.resources import WarehouseResource, ensure_manifest
-from trustloop.warehouse import release_memory
 
 # suites whose table is built by a model that may not exist yet in the dbt project
 OPTIONAL_MODELS = {"rpt_autonomy_recommendations": "rpt_autonomy_recommendations"}
@@ -151,7 +150,6 @@ def build_quality_check(suite: Suite) -> AssetChecksDefinition:
 
         outcome = run_suite(suite, run_id=context.run.run_id, warehouse=warehouse.resolved_path())
         _log(context, suite, outcome)
-        release_memory()
         return suite_result(suite, outcome)
 
     return _check
@@ -209,7 +207,6 @@ def build_evidence_check(suites: list[Suite], gated: list[AssetKey]) -> AssetChe
                 failed.append(outcome.message.splitlines()[0])
             if AssetCheckKey(AssetKey(list(suite.asset_key)), suite.check_name) in selected:
                 yield suite_result(suite, outcome, with_key=True)
-        release_memory()
         for key in gates:
             yield AssetCheckResult(
                 asset_key=key.asset_key,

@@ -28,15 +28,23 @@ def _suite() -> Suite:
     )
 
 
-def test_results_table_and_data_docs(tmp_path, monkeypatch):
-    from expectations.runner import RESULT_COLUMNS, gx_context, run_suite
-
+def _tiny_warehouse(tmp_path, monkeypatch, rows_sql: str):
+    """A warehouse holding marts.tiny (metric, value) from ``rows_sql``, with the output folder under tmp_path."""
     monkeypatch.setenv("TRUSTLOOP_OUTPUT_DIR", str(tmp_path / "output"))
     warehouse = tmp_path / "w.duckdb"
     con = duckdb.connect(str(warehouse))
     con.execute("create schema marts")
-    con.execute("create table marts.tiny as select * from (values ('a', 0.5), ('b', 1.5), ('c', 0.0)) t(metric, value)")
+    con.execute(f"create table marts.tiny as {rows_sql}")
     con.close()
+    return warehouse
+
+
+def test_results_table_and_data_docs(tmp_path, monkeypatch):
+    from expectations.runner import RESULT_COLUMNS, gx_context, run_suite
+
+    warehouse = _tiny_warehouse(
+        tmp_path, monkeypatch, "select * from (values ('a', 0.5), ('b', 1.5), ('c', 0.0)) t(metric, value)"
+    )
 
     outcome = run_suite(_suite(), run_id="run-1", warehouse=warehouse)
 
@@ -89,12 +97,7 @@ def test_validated_frames_are_not_kept_by_gx(tmp_path, monkeypatch):
     so a run does not hold every suite's last frame until it ends."""
     from expectations.runner import DATASOURCE, gx_context, run_suite
 
-    monkeypatch.setenv("TRUSTLOOP_OUTPUT_DIR", str(tmp_path / "output"))
-    warehouse = tmp_path / "w.duckdb"
-    con = duckdb.connect(str(warehouse))
-    con.execute("create schema marts")
-    con.execute("create table marts.tiny as select 'm' || range as metric, 0.5 as value from range(5000)")
-    con.close()
+    warehouse = _tiny_warehouse(tmp_path, monkeypatch, "select 'm' || range as metric, 0.5 as value from range(5000)")
 
     outcome = run_suite(_suite(), run_id="run-1", warehouse=warehouse, docs=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from trustloop.warehouse import fetch_frame, release_memory
+from trustloop.warehouse import fetch_frame
 
 SQL = """
     select range as n, 'case-' || range as ticket_id, timestamp '2026-01-01' + to_seconds(range) as handled_at,
@@ -22,4 +22,3 @@ def test_fetch_frame_matches_df_across_chunk_boundaries():
             got = fetch_frame(con, SQL, [rows], vectors=vectors)
             pd.testing.assert_frame_equal(got, expected)
             assert list(got.index) == list(range(rows))
-    release_memory()  # callable anywhere, returns nothing
