@@ -11,7 +11,15 @@ import pytest
 
 from tests.conftest import run_trustloop
 from tests.trust.conftest import TICKET, clone_build
-from trustloop.trust.ledger import anchor_path, append_new_records, row_hash_sql, verify
+from trustloop.trust.ledger import (
+    GENESIS,
+    RECORD_FIELDS,
+    anchor_path,
+    append_new_records,
+    chain_hash,
+    row_hash_sql,
+    verify,
+)
 
 
 @pytest.fixture
@@ -76,6 +84,41 @@ def test_append_is_idempotent_and_deterministic(tampered, tmp_path):
         con.close()
     assert again.appended == 0 and again.total == before[0]
     assert rebuilt.head_hash == heads
+
+
+def test_every_entry_hash_is_the_documented_chain_hash(tampered):
+    """Each entry's hash, recomputed in Python field by field (``chain_hash``), over the whole chain: a NULL
+    key and non-ASCII text included, and across more than one batch of the append."""
+    warehouse, anchors, _env = tampered
+    _sql(
+        warehouse,
+        "insert into raw.tickets select * replace (null as ticket_id, 99997 as _line, 'late-run' as _run_id, "
+        "'Ünïcode ✓ ' || _raw as _raw) "
+        f"from raw.tickets where ticket_id = '{TICKET}'",
+    )
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("drop schema ledger cascade")
+        import trustloop.trust.ledger as ledger
+
+        batch, ledger.LEDGER_BATCH = ledger.LEDGER_BATCH, 7  # several batches, chained across their edges
+        try:
+            result = append_new_records(con, "rebuild", None)
+        finally:
+            ledger.LEDGER_BATCH = batch
+        rows = con.execute(
+            f"select {', '.join(RECORD_FIELDS)}, prev_hash, chain_hash from ledger.records order by seq"
+        ).fetchall()
+    finally:
+        con.close()
+    prev = GENESIS
+    for row in rows:
+        assert row[-2] == prev
+        prev = chain_hash(prev, list(row[:-2]))
+        assert row[-1] == prev, row
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1)) and len(rows) == result.total > 14
+    assert result.head_hash == prev
+    assert any(r[2] is None and r[4] == 99997 for r in rows)
 
 
 def test_flipped_byte_in_a_value_is_detected(tampered):

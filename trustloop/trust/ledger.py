@@ -100,19 +100,37 @@ def ensure_ledger_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _raw_union(hashes: bool = True) -> str:
-    """Every raw row with its ledger fields; ``hashes=False`` leaves the stored text (``_raw``) unhashed,
-    for a caller that hashes only the rows it keeps."""
+def _raw_union() -> str:
+    """Every raw row with its ledger fields, the SHA-256 of its stored text and its recomputed content hash."""
     parts = []
     for rank, name in enumerate(SOURCE_ORDER):
         key = SOURCES[name].key
-        computed = (
-            f"{raw_sha_sql()} as raw_sha256, {row_hash_sql(name)} as content_hash" if hashes else "_raw as raw_text"
-        )
         parts.append(
             f"""select {rank} as source_rank, '{name}' as source, cast("{key}" as varchar) as record_key,
-                       _file as file, _line as line, _row_hash as row_hash, {computed}, _run_id as loaded_run_id
+                       _file as file, _line as line, _row_hash as row_hash, {raw_sha_sql()} as raw_sha256,
+                       {row_hash_sql(name)} as content_hash, _run_id as loaded_run_id
                 from raw.{name}"""
+        )
+    return "\nunion all\n".join(parts)
+
+
+def _unledgered_rows(with_fields: bool) -> str:
+    """The raw rows loaded by runs the ledger has not seen; ``with_fields`` adds the ledger fields.
+
+    The runs are filtered out first, so the stored text is hashed only for the rows that are kept.
+    """
+    seen = "(select distinct loaded_run_id from ledger.records)"
+    parts = []
+    for rank, name in enumerate(SOURCE_ORDER):
+        fields = (
+            f""", cast(r."{SOURCES[name].key}" as varchar) as record_key, r._row_hash as row_hash,
+                  {raw_sha_sql("r")} as raw_sha256, r._run_id as loaded_run_id"""
+            if with_fields
+            else ""
+        )
+        parts.append(
+            f"""select {rank} as source_rank, '{name}' as source, r._file as file, r._line as line{fields}
+                from raw.{name} r anti join {seen} seen on seen.loaded_run_id = r._run_id"""
         )
     return "\nunion all\n".join(parts)
 
@@ -144,18 +162,13 @@ def append_new_records(con: duckdb.DuckDBPyConnection, run_id: str, anchor_file:
     # ledger has seen is not absorbed: verify reports it as inserted.
     con.execute(
         f"""create or replace temp table _ledger_new as
-            with candidates as (
-                select * from ({_raw_union(hashes=False)}) r
-                anti join (select distinct loaded_run_id from ledger.records) seen
-                    on seen.loaded_run_id = r.loaded_run_id
-            ),
-            entries as (
+            with entries as (
                 select l.source, l.file, l.line from ledger.records l
-                semi join (select distinct source, file from candidates) f on f.source = l.source and f.file = l.file
+                semi join (select distinct source, file from ({_unledgered_rows(with_fields=False)})) f
+                    on f.source = l.source and f.file = l.file
             )
-            select r.source, r.record_key, r.file, r.line, r.row_hash, {raw_sha_sql("r", "raw_text")} as raw_sha256,
-                   r.loaded_run_id
-            from candidates r
+            select r.source, r.record_key, r.file, r.line, r.row_hash, r.raw_sha256, r.loaded_run_id
+            from ({_unledgered_rows(with_fields=True)}) r
             anti join entries l on l.source = r.source and l.file = r.file and l.line = r.line
             order by r.source_rank, r.file, r.line"""
     )
@@ -163,61 +176,66 @@ def append_new_records(con: duckdb.DuckDBPyConnection, run_id: str, anchor_file:
     last_seq, prev = _head(con, "records")
     first_seq = last_seq + 1 if pending else None
     now = _now()
-    # the chain, a batch at a time, into a second temp table aligned row for row with the first: memory stays
-    # flat whatever the backlog (a first run at 1M tickets: ~9M records)
-    con.execute("create or replace temp table _ledger_chain (seq bigint, prev_hash varchar, chain_hash varchar)")
+    # the chain, a batch at a time, straight into ledger.records: memory stays flat whatever the backlog (a
+    # first run at 1M tickets: ~9M records). Each entry's chained text is built in SQL (the same text that
+    # ``chain_hash`` joins), so Python only hashes. One transaction: all of the run's records and its
+    # checkpoint, or none.
+    chained_text = " || chr(31) || ".join(
+        f"coalesce(cast({f} as varchar), '')" for f in ("$3 + rowid",) + RECORD_FIELDS[1:]
+    )
+    con.execute("begin transaction")
     try:
         for offset in range(0, pending, LEDGER_BATCH):
-            batch = con.sql(
-                """select source, record_key, file, line, row_hash, raw_sha256
-                   from _ledger_new where rowid >= $1 and rowid < $2 order by rowid""",
-                params=[offset, offset + LEDGER_BATCH],
-            ).to_arrow_table()
-            chained, prev = _chain(batch, last_seq + 1 + offset, prev)
-            con.register("_ledger_batch", chained)
+            bounds = [offset, offset + LEDGER_BATCH]
+            # only the chained text goes to Python (in ledger order: sorted there, on the row number)
+            texts = con.sql(
+                f"""select rowid as pos, {chained_text} as chained_text from _ledger_new
+                    where rowid >= $1 and rowid < $2""",
+                params=bounds + [last_seq + 1],
+            ).to_arrow_table().sort_by("pos")
+            chained, prev = _chain(texts.column("chained_text").to_pylist(), last_seq + 1 + offset, prev)
+            con.register("_ledger_batch", chained.append_column("pos", texts.column("pos")))
             try:
-                con.execute("insert into _ledger_chain select seq, prev_hash, chain_hash from _ledger_batch")
+                con.execute(
+                    """insert into ledger.records
+                       select c.seq, n.source, n.record_key, n.file, n.line, n.row_hash, n.raw_sha256,
+                              n.loaded_run_id, $3, $4, c.prev_hash, c.chain_hash
+                       from (select rowid as pos, * from _ledger_new where rowid >= $1 and rowid < $2) n
+                       join _ledger_batch c on c.pos = n.pos
+                       order by c.seq""",
+                    bounds + [run_id, now],
+                )
             finally:
                 con.unregister("_ledger_batch")
-        # then one statement, one transaction: all of the run's records and its checkpoint, or none
-        con.execute("begin transaction")
-        try:
-            con.execute(
-                """insert into ledger.records
-                   select c.seq, n.source, n.record_key, n.file, n.line, n.row_hash, n.raw_sha256,
-                          n.loaded_run_id, ?, ?, c.prev_hash, c.chain_hash
-                   from _ledger_new n positional join _ledger_chain c""",
-                [run_id, now],
-            )
-            checkpoint = _write_checkpoint(con, run_id, first_seq, pending, now)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+        checkpoint = _write_checkpoint(con, run_id, first_seq, pending, now)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
     finally:
         con.execute("drop table if exists _ledger_new")
-        con.execute("drop table if exists _ledger_chain")
     if anchor_file is not None:
         write_anchor(anchor_file, checkpoint)
     total, head = _head(con, "records")
     return AppendResult(run_id, pending, total, head, checkpoint["chain_hash"])
 
 
-def _chain(new: pa.Table, first_seq: int, prev: str) -> tuple[pa.Table, str]:
-    """Seq, previous hash and chain hash of each record of ``new``, chained onto ``prev``; and the new head."""
-    cols = [new.column(name).to_pylist() for name in ("source", "record_key", "file", "line", "row_hash",
-                                                       "raw_sha256")]
-    seqs, prevs, chains = [], [], []
-    for i, values in enumerate(zip(*cols, strict=True)):
-        seq = first_seq + i
-        digest = chain_hash(prev, [seq, *values])
-        seqs.append(seq)
-        prevs.append(prev)
-        chains.append(digest)
-        prev = digest
-    table = pa.table({"seq": pa.array(seqs, pa.int64()), "prev_hash": pa.array(prevs, pa.string()),
-                      "chain_hash": pa.array(chains, pa.string())})
-    return table, prev
+def _chain(texts: list[str], first_seq: int, prev: str) -> tuple[pa.Table, str]:
+    """Seq, previous hash and chain hash of each entry, given its chained text (its fields joined as
+    ``chain_hash`` joins them), chained onto ``prev``; and the new head."""
+    sha256 = hashlib.sha256
+    chains: list[str] = []
+    append = chains.append
+    head = prev
+    for text in texts:
+        head = sha256(f"{head}{SEP}{text}".encode()).hexdigest()
+        append(head)
+    table = pa.table({
+        "seq": pa.array(range(first_seq, first_seq + len(texts)), pa.int64()),
+        "prev_hash": pa.array([prev] + chains[:-1], pa.string()),
+        "chain_hash": pa.array(chains, pa.string()),
+    })
+    return table, head
 
 
 def _write_checkpoint(con, run_id: str, first_seq: int | None, appended: int, now: datetime) -> dict:
