@@ -1,51 +1,49 @@
--- One row per agent-log event, with the contract's attributes as columns.
-{%- set keys = ['mode', 'sentiment', 'requested_human', 'action', 'amount', 'suggestion_id', 'verdict', 'reason', 'required', 'queue', 'resolution_code', 'dimension', 'passed', 'score', 'evaluator', 'pact_id'] %}
-{%- set attr = {} %}
-{%- for key in keys %}{% do attr.update({key: json_field('attr_fields', 'attributes', keys, key)}) %}{% endfor %}
+-- One row per agent-log event, with the contract's attributes as columns
+-- (the logic is in macros/agent_log_events.sql).
+--
+-- On DuckDB this is an incremental table, not a view: redacting PII and
+-- parsing the attributes of every event is the costliest step of a build. A
+-- build derives only the raw rows it does not hold yet, or holds with another
+-- row hash (new files, rows amended by an erasure), and then drops the rows
+-- whose raw row is gone or changed. When the logic itself has changed (the
+-- fingerprint kept in the table's comment differs), every row is derived
+-- again. On Spark it stays a view.
+{{ config(
+    materialized=('incremental' if target.type == 'duckdb' else 'view'),
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='sync_all_columns',
+    post_hook=[
+        "{{ trustloop.agent_log_events_prune(this) }}",
+        "{{ trustloop.agent_log_events_record_logic(this) }}",
+    ],
+) }}
 
-with source as (
-    -- the attributes are parsed once for all the keys read below
-    select *, {{ json_fields('attributes', keys) }} as attr_fields
-    from {{ source('raw', 'agent_logs') }}
+{%- set same_logic = is_incremental()
+    and trustloop.agent_log_events_built_with(this) == trustloop.agent_log_events_fingerprint() %}
+
+with
+{%- if same_logic %}
+-- the raw rows this table does not hold as they are: found on the two narrow key columns first, so
+-- that the wide rows are read only for them
+changed as (
+    select raw_keys.event_id
+    from {{ source('raw', 'agent_logs') }} as raw_keys
+    anti join {{ this }} as held on held.event_id = raw_keys.event_id and held.row_hash = raw_keys._row_hash
+),
+{%- endif %}
+
+source as (
+    select *, {{ trustloop.agent_log_attr_fields() }} as attr_fields
+    from {{ source('raw', 'agent_logs') }} as raw_events
+    {%- if same_logic %}
+    semi join changed on changed.event_id = raw_events.event_id
+    {%- endif %}
 ),
 
 final as (
     select
-        event_id,
-        ticket_id,
-        occurred_at,
-        actor_type,
-        actor_id,
-        event_type,
-        event_type in (
-            'case_assigned', 'customer_message', 'message_sent', 'action_taken',
-            'suggestion_made', 'suggestion_reviewed', 'escalation_trigger',
-            'handoff_to_human', 'human_takeover', 'case_resolved', 'evaluation'
-        ) as is_known_event_type,
-        agent_version,
-        autonomy_mode,
-        confidence,
-        policy_version,
-        {{ redact_pii("attributes") }} as attributes,
-        lower(trim({{ attr['mode'] }})) as attr_mode,
-        {{ safe_double(attr['sentiment']) }} as attr_sentiment,
-        {{ text_bool(attr['requested_human']) }} as attr_requested_human,
-        {{ attr['action'] }} as attr_action,
-        {{ safe_double(attr['amount']) }} as attr_amount,
-        {{ attr['suggestion_id'] }} as attr_suggestion_id,
-        lower(trim({{ attr['verdict'] }})) as attr_verdict,
-        lower(trim({{ attr['reason'] }})) as attr_reason,
-        {{ text_bool(attr['required']) }} as attr_required,
-        {{ attr['queue'] }} as attr_queue,
-        {{ attr['resolution_code'] }} as attr_resolution_code,
-        lower(trim({{ attr['dimension'] }})) as attr_dimension,
-        {{ text_bool(attr['passed']) }} as attr_passed,
-        {{ safe_double(attr['score']) }} as attr_score,
-        lower(trim({{ attr['evaluator'] }})) as attr_evaluator,
-        {{ attr['pact_id'] }} as attr_pact_id,
-        _file as source_file,
-        _line as source_line,
-        _row_hash as row_hash
+        {{ trustloop.agent_log_event_columns() }}
     from source
 )
 

@@ -1,0 +1,99 @@
+"""staging.stg_agent_logs__events is built incrementally on DuckDB: a build derives only the raw rows that are
+new or changed, drops the rows whose raw row is gone or changed, and derives every row again when its logic
+changed. Whatever happened in between, the table equals a full rebuild."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from trustloop.settings import DBT_PROJECT_DIR
+from trustloop.trust.ledger import row_hash_sql
+
+pytestmark = pytest.mark.slow
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+STG = "staging.stg_agent_logs__events"
+FINGERPRINT = f"""select comment from duckdb_tables()
+                  where schema_name = 'staging' and table_name = 'stg_agent_logs__events'"""
+
+
+@pytest.fixture
+def warehouse(conformance_build, tmp_path):
+    built, env, _stdout = conformance_build
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(built, copy)
+    dbt_env = dict(env, TRUSTLOOP_WAREHOUSE=str(copy), DBT_PROFILES_DIR=str(DBT_PROJECT_DIR))
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
+              "--log-path", str(tmp_path / "logs")]
+
+    def build(*extra: str) -> str:
+        proc = subprocess.run([DBT, "run", "--select", "stg_agent_logs__events", *extra, *common],
+                              env=dbt_env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-4000:]
+        return proc.stdout
+
+    return copy, build
+
+
+def _sql(path: Path, *statements: str, fetch: str | None = None):
+    con = duckdb.connect(str(path))
+    try:
+        for statement in statements:
+            con.execute(statement)
+        return con.execute(fetch).fetchall() if fetch else None
+    finally:
+        con.close()
+
+
+def _rows(path: Path) -> list[tuple]:
+    return _sql(path, fetch=f"select * from {STG} order by event_id")
+
+
+def test_new_amended_and_deleted_raw_rows_reach_the_table_and_nothing_else_is_derived(warehouse):
+    path, build = warehouse
+    [(fingerprint,)] = _sql(path, fetch=FINGERPRINT)
+    assert fingerprint.startswith("logic:")
+    amended, deleted, copied, untouched = (
+        row[0] for row in _sql(path, fetch="select event_id from raw.agent_logs order by event_id limit 4")
+    )
+    rehash = f"_row_hash = {row_hash_sql('agent_logs')}"
+    _sql(
+        path,
+        # an erasure-style amendment: new text, new row hash
+        "update raw.agent_logs set attributes = '{\"text\": \"call me on +1 415 555 0199\"}' "
+        f"where event_id = '{amended}'",
+        f"update raw.agent_logs set {rehash} where event_id = '{amended}'",
+        f"delete from raw.agent_logs where event_id = '{deleted}'",
+        # a new event (as a new file would bring)
+        "insert into raw.agent_logs select * replace ('ev-new-1' as event_id, 'agent_logs/later.jsonl' as _file) "
+        f"from raw.agent_logs where event_id = '{copied}'",
+        f"update raw.agent_logs set {rehash} where event_id = 'ev-new-1'",
+        # a derived row changed behind dbt's back: an incremental build leaves it alone (it is not re-derived)
+        f"update {STG} set attr_queue = 'stale' where event_id = '{untouched}'",
+    )
+    build()
+    got = {r[0]: r for r in _sql(path, fetch=f"select event_id, attributes, attr_queue from {STG}")}
+    assert deleted not in got
+    assert "ev-new-1" in got
+    assert got[amended][1] == '{"text": "call me on [phone redacted]"}'
+    assert got[untouched][2] == "stale"
+    raw_count = _sql(path, fetch="select count(*) from raw.agent_logs")[0][0]
+    assert len(got) == raw_count
+
+    # a change of logic (another fingerprint on the table) derives every row again
+    _sql(path, f"comment on table {STG} is 'logic:older'")
+    build()
+    assert _sql(path, fetch=f"select attr_queue from {STG} where event_id = '{untouched}'") != [("stale",)]
+    assert _sql(path, fetch=FINGERPRINT) == [(fingerprint,)]
+
+    # and the table is what a full rebuild gives
+    incremental = _rows(path)
+    build("--full-refresh")
+    assert _rows(path) == incremental
+    assert len(incremental) == raw_count
