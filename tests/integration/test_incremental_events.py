@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 STG = "staging.stg_agent_logs__events"
-FINGERPRINT = f"""select comment from duckdb_tables()
+FINGERPRINT = """select comment from duckdb_tables()
                   where schema_name = 'staging' and table_name = 'stg_agent_logs__events'"""
 
 
