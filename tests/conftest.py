@@ -98,6 +98,18 @@ def query(warehouse: Path, sql: str, params=None):
         con.close()
 
 
+def execute(warehouse: Path, *statements: str) -> None:
+    """Run statements against a warehouse (writable), e.g. to tamper with a copy of one."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
 def dbt_unit_test_project(tmp_path: Path, *, costs: bool = False) -> tuple[dict[str, str], list[str]]:
     """An empty warehouse of the real raw schema and policy tables (and cost table), for dbt's YAML unit tests.
 

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from tests.conftest import execute, query
 from trustloop.settings import DBT_PROJECT_DIR
 from trustloop.trust.ledger import row_hash_sql
 
@@ -41,29 +41,19 @@ def warehouse(conformance_build, tmp_path):
     return copy, build
 
 
-def _sql(path: Path, *statements: str, fetch: str | None = None):
-    con = duckdb.connect(str(path))
-    try:
-        for statement in statements:
-            con.execute(statement)
-        return con.execute(fetch).fetchall() if fetch else None
-    finally:
-        con.close()
-
-
 def _rows(path: Path) -> list[tuple]:
-    return _sql(path, fetch=f"select * from {STG} order by event_id")
+    return query(path, f"select * from {STG} order by event_id")
 
 
 def test_new_amended_and_deleted_raw_rows_reach_the_table_and_nothing_else_is_derived(warehouse):
     path, build = warehouse
-    [(fingerprint,)] = _sql(path, fetch=FINGERPRINT)
+    [(fingerprint,)] = query(path, FINGERPRINT)
     assert fingerprint.startswith("logic:")
     amended, deleted, copied, untouched = (
-        row[0] for row in _sql(path, fetch="select event_id from raw.agent_logs order by event_id limit 4")
+        row[0] for row in query(path, "select event_id from raw.agent_logs order by event_id limit 4")
     )
     rehash = f"_row_hash = {row_hash_sql('agent_logs')}"
-    _sql(
+    execute(
         path,
         # an erasure-style amendment: new text, new row hash
         "update raw.agent_logs set attributes = '{\"text\": \"call me on +1 415 555 0199\"}' "
@@ -78,19 +68,19 @@ def test_new_amended_and_deleted_raw_rows_reach_the_table_and_nothing_else_is_de
         f"update {STG} set attr_queue = 'stale' where event_id = '{untouched}'",
     )
     build()
-    got = {r[0]: r for r in _sql(path, fetch=f"select event_id, attributes, attr_queue from {STG}")}
+    got = {r[0]: r for r in query(path, f"select event_id, attributes, attr_queue from {STG}")}
     assert deleted not in got
     assert "ev-new-1" in got
     assert got[amended][1] == '{"text": "call me on [phone redacted]"}'
     assert got[untouched][2] == "stale"
-    raw_count = _sql(path, fetch="select count(*) from raw.agent_logs")[0][0]
+    raw_count = query(path, "select count(*) from raw.agent_logs")[0][0]
     assert len(got) == raw_count
 
     # a change of logic (another fingerprint on the table) derives every row again
-    _sql(path, f"comment on table {STG} is 'logic:older'")
+    execute(path, f"comment on table {STG} is 'logic:older'")
     build()
-    assert _sql(path, fetch=f"select attr_queue from {STG} where event_id = '{untouched}'") != [("stale",)]
-    assert _sql(path, fetch=FINGERPRINT) == [(fingerprint,)]
+    assert query(path, f"select attr_queue from {STG} where event_id = '{untouched}'") != [("stale",)]
+    assert query(path, FINGERPRINT) == [(fingerprint,)]
 
     # and the table is what a full rebuild gives
     incremental = _rows(path)

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import run_trustloop
+from tests.conftest import execute, run_trustloop
 from tests.trust.conftest import TICKET, clone_build
 from trustloop.trust.ledger import (
     GENESIS,
@@ -33,15 +33,6 @@ def _verify(warehouse: Path, anchors: Path):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return verify(con, anchors)
-    finally:
-        con.close()
-
-
-def _sql(warehouse: Path, *statements: str):
-    con = duckdb.connect(str(warehouse))
-    try:
-        for statement in statements:
-            con.execute(statement)
     finally:
         con.close()
 
@@ -90,7 +81,7 @@ def test_every_entry_hash_is_the_documented_chain_hash(tampered):
     """Each entry's hash, recomputed in Python field by field (``chain_hash``), over the whole chain: a NULL
     key and non-ASCII text included, and across more than one batch of the append."""
     warehouse, anchors, _env = tampered
-    _sql(
+    execute(
         warehouse,
         "insert into raw.tickets select * replace (null as ticket_id, 99997 as _line, 'late-run' as _run_id, "
         "'Ünïcode ✓ ' || _raw as _raw) "
@@ -123,7 +114,7 @@ def test_every_entry_hash_is_the_documented_chain_hash(tampered):
 
 def test_flipped_byte_in_a_value_is_detected(tampered):
     warehouse, anchors, _env = tampered
-    _sql(warehouse, f"update raw.tickets set amount_at_stake = amount_at_stake + 1 where ticket_id = '{TICKET}'")
+    execute(warehouse, f"update raw.tickets set amount_at_stake = amount_at_stake + 1 where ticket_id = '{TICKET}'")
     report = _verify(warehouse, anchors)
     assert not report.ok
     assert any(TICKET in p and "altered" in p for p in report.problems), report.render()
@@ -131,7 +122,7 @@ def test_flipped_byte_in_a_value_is_detected(tampered):
 
 def test_flipped_byte_in_the_original_text_is_detected(tampered):
     warehouse, anchors, _env = tampered
-    _sql(warehouse, "update raw.agent_logs set _raw = replace(_raw, 'e', 'E') where event_id = 'ev-pii-0003'")
+    execute(warehouse, "update raw.agent_logs set _raw = replace(_raw, 'e', 'E') where event_id = 'ev-pii-0003'")
     report = _verify(warehouse, anchors)
     assert not report.ok
     assert any("ev-pii-0003" in p and "original text" in p for p in report.problems), report.render()
@@ -141,7 +132,7 @@ def test_altered_value_with_recomputed_row_hash_is_detected(tampered):
     from trustloop.trust.ledger import row_hash_sql
 
     warehouse, anchors, _env = tampered
-    _sql(
+    execute(
         warehouse,
         "update raw.agent_logs set actor_id = 'someone_else' where event_id = 'ev-pii-0004'",
         f"update raw.agent_logs set _row_hash = {row_hash_sql('agent_logs')} where event_id = 'ev-pii-0004'",
@@ -152,7 +143,7 @@ def test_altered_value_with_recomputed_row_hash_is_detected(tampered):
 
 def test_deleted_record_is_detected(tampered):
     warehouse, anchors, _env = tampered
-    _sql(warehouse, "delete from raw.agent_logs where event_id = 'ev-pii-0007'")
+    execute(warehouse, "delete from raw.agent_logs where event_id = 'ev-pii-0007'")
     report = _verify(warehouse, anchors)
     assert report.problem_count == 1
     assert "deleted" in report.problems[0] and "ev-pii-0007" in report.problems[0]
@@ -161,7 +152,7 @@ def test_deleted_record_is_detected(tampered):
 def test_reordered_records_are_detected(tampered):
     warehouse, anchors, _env = tampered
     # swap the delivery positions of two events
-    _sql(
+    execute(
         warehouse,
         "update raw.agent_logs set _line = -1 where event_id = 'ev-pii-0001'",
         "update raw.agent_logs set _line = 1 where event_id = 'ev-pii-0002'",
@@ -175,7 +166,7 @@ def test_reordered_records_are_detected(tampered):
 
 def test_reordered_ledger_entries_are_detected(tampered):
     warehouse, anchors, _env = tampered
-    _sql(
+    execute(
         warehouse,
         "update ledger.records set seq = -5 where seq = 5",
         "update ledger.records set seq = 5 where seq = 6",
@@ -188,7 +179,7 @@ def test_reordered_ledger_entries_are_detected(tampered):
 
 def test_inserted_record_is_detected(tampered):
     warehouse, anchors, _env = tampered
-    _sql(
+    execute(
         warehouse,
         "insert into raw.tickets select * replace ('T-FORGED' as ticket_id, 99999 as _line) "
         f"from raw.tickets where ticket_id = '{TICKET}'",
@@ -201,7 +192,7 @@ def test_append_takes_unseen_runs_rows_and_does_not_absorb_a_forged_one(tampered
     """The next run's append picks up rows whose run never reached the ledger (a run that crashed
     after loading); a row slipped into raw under a run the ledger has seen stays reported."""
     warehouse, anchors, _env = tampered
-    _sql(
+    execute(
         warehouse,
         "insert into raw.tickets select * replace ('T-FORGED' as ticket_id, 99999 as _line) "
         f"from raw.tickets where ticket_id = '{TICKET}'",
@@ -224,7 +215,7 @@ def test_append_takes_unseen_runs_rows_and_does_not_absorb_a_forged_one(tampered
 
 def test_inserted_ledger_entry_is_detected(tampered):
     warehouse, anchors, _env = tampered
-    _sql(warehouse, "update ledger.records set seq = seq + 1 where seq >= 10",
+    execute(warehouse, "update ledger.records set seq = seq + 1 where seq >= 10",
          "insert into ledger.records select * replace (10 as seq) from ledger.records where seq = 12")
     report = _verify(warehouse, anchors)
     assert any("ledger.records seq 10" in p for p in report.problems), report.render()
@@ -232,7 +223,7 @@ def test_inserted_ledger_entry_is_detected(tampered):
 
 def test_altered_ledger_entry_is_detected(tampered):
     warehouse, anchors, _env = tampered
-    _sql(warehouse, "update ledger.records set row_hash = repeat('0', 64) where seq = 3")
+    execute(warehouse, "update ledger.records set row_hash = repeat('0', 64) where seq = 3")
     report = _verify(warehouse, anchors)
     assert any("ledger.records seq 3: chain hash" in p for p in report.problems), report.render()
 
@@ -254,7 +245,7 @@ def test_rewritten_chain_is_caught_by_the_external_anchor(tampered):
 
 def test_cli_verify_exits_non_zero_on_tampering(tampered):
     warehouse, _anchors, env = tampered
-    _sql(warehouse, "delete from raw.incidents where incident_id = 'INC-PII-1'")
+    execute(warehouse, "delete from raw.incidents where incident_id = 'INC-PII-1'")
     proc = run_trustloop(["verify"], env, check=False)
     assert proc.returncode == 1
     assert "TAMPERING DETECTED" in proc.stdout and "INC-PII-1" in proc.stdout
