@@ -45,21 +45,9 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict:
 
 def add_increment(landing: Path, tickets: int, workdir: Path) -> int:
     """~1 % new data as new files: a small demo with other ids, renamed so it cannot collide."""
-    from trustloop.demo.generator import generate
+    from trustloop.demo.generator import write_increment
 
-    extra = workdir / "increment"
-    if extra.exists():
-        shutil.rmtree(extra)
-    generate(extra, tickets=max(tickets // 100, 50), seed=99991, progress=False)
-    files = 0
-    for source in ("tickets", "agent_logs", "incidents"):
-        for path in sorted((extra / source).glob("*")):
-            if path.suffix == ".parquet":
-                continue  # ids inside Parquet cannot be rewritten as text
-            text = path.read_text().replace("TCK-", "TCKX-").replace("ev-", "evx-").replace("INC-", "INCX-")
-            (landing / source / f"zz_increment_{path.name}").write_text(text)
-            files += 1
-    return files
+    return write_increment(landing, max(tickets // 100, 50), workdir)
 
 
 def bench_size(tickets: int, root: Path, keep: bool) -> dict:

@@ -130,6 +130,9 @@ class TrainedModel:
     features: tuple[str, ...] = FEATURES
     label_definition: str = LABEL_DEFINITION
     sklearn_version: str = sklearn.__version__
+    spec: str = MODEL_SPEC
+    # the case types of the cases it learned from (a stored model is retrained when others appear)
+    case_types: tuple[str, ...] = ()
 
     @property
     def is_fallback(self) -> bool:
@@ -156,6 +159,8 @@ class TrainedModel:
             "label": LABEL,
             "label_definition": self.label_definition,
             "sklearn_version": self.sklearn_version,
+            "spec": self.spec,
+            "case_types": list(self.case_types),
         }
 
 
@@ -181,6 +186,22 @@ def prepare_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _labels(frame: pd.DataFrame) -> np.ndarray:
     return frame[LABEL].astype(bool).to_numpy().astype(int)
+
+
+def learning_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(labelled, mature, learned from): the model learns from the mature labels, or from every label
+    when fewer than MIN_TRAIN_ROWS are mature."""
+    known = frame[frame[LABEL].notna()]
+    mature = known[known[MATURE].fillna(False).astype(bool)]
+    if len(mature) < MIN_TRAIN_ROWS and len(known) > len(mature):
+        return known, mature, known
+    return known, mature, mature
+
+
+def labelled_case_types(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The case types of the labelled rows of ``frame`` ("(missing)" for none), sorted."""
+    values = frame.loc[frame[LABEL].notna(), "case_type"].astype(object)
+    return tuple(sorted({MISSING if pd.isna(v) else str(v) for v in values.unique()}))
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
@@ -297,15 +318,12 @@ def train(frame: pd.DataFrame, random_state: int = RANDOM_STATE) -> TrainedModel
     frame = _sorted(frame)
     data_sha = training_data_sha256(frame)
     notes: list[str] = []
-    known = frame[frame[LABEL].notna()]
-    mature = known[known[MATURE].fillna(False).astype(bool)]
-    labelled = mature
-    if len(mature) < MIN_TRAIN_ROWS and len(known) > len(mature):
+    known, mature, labelled = learning_rows(frame)
+    if labelled is known and len(known) > len(mature):
         notes.append(
             f"Only {len(mature)} cases had a final (mature) label; all {len(known)} labelled cases were used, "
             "so the labels of the youngest cases may still change."
         )
-        labelled = known
     train_rows, valid_rows, cutoff = _time_split(labelled)
     train_start = None
     if len(train_rows) > MAX_TRAIN_ROWS:
@@ -382,6 +400,7 @@ def train(frame: pd.DataFrame, random_state: int = RANDOM_STATE) -> TrainedModel
         calibration=[],
         importances=importances,
         notes=notes,
+        case_types=labelled_case_types(labelled),
     )
     if len(valid_rows):
         p_valid = predict(trained, valid_rows)
@@ -510,9 +529,16 @@ PREDICTION_COLUMNS = (
 )
 
 
-def predictions_frame(trained: TrainedModel, frame: pd.DataFrame, scored_at) -> pd.DataFrame:
-    """The rows of ml.case_predictions for ``frame`` (columns PREDICTION_COLUMNS)."""
+def predictions_frame(trained: TrainedModel, frame: pd.DataFrame, scored_at,
+                      splits: pd.Series | None = None) -> pd.DataFrame:
+    """The rows of ml.case_predictions for ``frame`` (columns PREDICTION_COLUMNS).
+
+    ``splits`` gives each row's ``data_split`` when ``trained`` is a stored model scoring data it was not
+    trained with (its own time split would call new cases "train"); by default the split is the model's.
+    """
     probabilities = predict(trained, frame)
+    if splits is None:
+        splits = data_split(trained, frame)
     return pd.DataFrame(
         {
             "ticket_id": frame[KEY].astype(str).to_numpy(),
@@ -522,7 +548,7 @@ def predictions_frame(trained: TrainedModel, frame: pd.DataFrame, scored_at) -> 
             "model_version": trained.version,
             "model_kind": trained.kind,
             "is_fallback": trained.is_fallback,
-            "data_split": data_split(trained, frame).to_numpy(),
+            "data_split": np.asarray(splits, dtype=object),
             "scored_at": pd.Timestamp(scored_at),
         },
         columns=list(PREDICTION_COLUMNS),

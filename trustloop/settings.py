@@ -18,6 +18,9 @@ disagree about which warehouse they are talking to.
 | TRUSTLOOP_DUCKDB_MEMORY   | 640MB (per DuckDB process; spills to disk)|
 | TRUSTLOOP_LOCK_TIMEOUT    | 600 (seconds a run waits for another run) |
 | TRUSTLOOP_SPARK_DIR       | <output>/spark (dbt on Spark: trustloop/spark.py) |
+| TRUSTLOOP_RETRAIN         | auto (train when needed: models/retrain.py) or always |
+| TRUSTLOOP_RETRAIN_SHARE   | 0.05 (auto: retrain when the cases learned from moved by this share) |
+| TRUSTLOOP_RETRAIN_DAYS    | 7 (auto: retrain a model this many days old)  |
 """
 
 from __future__ import annotations
@@ -61,14 +64,22 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def _env_int(name: str, default: int | None) -> int | None:
+def _env_number(name: str, default, kind=int, what: str = "a whole number"):
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        return kind(value)
     except ValueError as exc:
-        raise ValueError(f"{name} must be a whole number, got {value!r}") from exc
+        raise ValueError(f"{name} must be {what}, got {value!r}") from exc
+
+
+def _env_int(name: str, default: int | None) -> int | None:
+    return _env_number(name, default)
+
+
+def _env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a number")
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,9 @@ class Settings:
     duckdb_threads: int | None
     duckdb_memory: str
     lock_timeout: int
+    retrain_mode: str = "auto"
+    retrain_share: float = 0.05
+    retrain_days: float = 7.0
 
     @property
     def landing_is_default_demo(self) -> bool:
@@ -128,6 +142,9 @@ def get_settings() -> Settings:
         duckdb_threads=_env_int("TRUSTLOOP_DUCKDB_THREADS", None),
         duckdb_memory=os.environ.get("TRUSTLOOP_DUCKDB_MEMORY", "").strip() or DEFAULT_DUCKDB_MEMORY,
         lock_timeout=_env_int("TRUSTLOOP_LOCK_TIMEOUT", 600) or 0,
+        retrain_mode=os.environ.get("TRUSTLOOP_RETRAIN", "").strip().lower() or "auto",
+        retrain_share=_env_float("TRUSTLOOP_RETRAIN_SHARE", 0.05),
+        retrain_days=_env_float("TRUSTLOOP_RETRAIN_DAYS", 7.0),
     )
 
 

@@ -282,6 +282,49 @@ def private_copy(demo_build, work: Path, **extra: str) -> tuple[Path, dict[str, 
     return work / "output" / "warehouse.duckdb", again
 
 
+def test_new_cases_are_scored_by_the_stored_model_until_a_retraining(demo_build, demo_landing, tmp_path):
+    """2 % new cases: the stored model scores them (no training); `--retrain` trains on everything."""
+    from trustloop.demo.generator import write_increment
+
+    warehouse, _, _ = demo_build
+    landing = tmp_path / "landing"
+    shutil.copytree(demo_landing, landing)
+    assert write_increment(landing, 60, tmp_path) > 0
+    copy, again = private_copy(demo_build, tmp_path / "again", TRUSTLOOP_LANDING_DIR=str(landing))
+    first = query(warehouse, "select model_version, trained_at, artifact from ml.model_runs")
+    assert len(first) == 1
+    version = first[0][0]
+
+    run_trustloop(["run"], again)
+    runs = query(copy, """select model_version, trained_at, artifact, retrained, retrain_reason, rows_scored
+                          from ml.model_runs order by run_at nulls first""")
+    assert len(runs) == 2 and runs[1][:3] == first[0] and runs[1][3:5] == (False, None)
+    features = frame(copy, "select * from marts.fct_case_features order by handled_at, ticket_id")
+    new = features["ticket_id"].str.startswith("TCKX-")
+    assert new.sum() > 0 and runs[1][5] == len(features)
+    stored = frame(copy, "select * from ml.case_predictions")
+    assert set(stored["model_version"]) == {version}
+    # every case, old and new, carries the stored model's prediction of its current features
+    merged = features[["ticket_id"]].merge(stored, on="ticket_id", validate="one_to_one")
+    assert len(merged) == len(features)
+    trained = load_artifact(Path(first[0][2]))
+    assert merged["predicted_risk"].to_numpy() == pytest.approx(predict(trained, features), abs=1e-12)
+    # new cases were not trained on; the old ones keep the split of the training that saw them
+    before = dict(query(warehouse, "select ticket_id, data_split from ml.case_predictions"))
+    splits = dict(zip(merged["ticket_id"], merged["data_split"], strict=True))
+    assert {splits[t] for t in features.loc[new, "ticket_id"]} == {"scored"}
+    assert all(splits[t] == before[t] for t in features.loc[~new, "ticket_id"])
+
+    result = run_trustloop(["run", "--retrain"], again)
+    assert "OK" in result.stdout.splitlines()[0]
+    (retrained, reason, newer) = query(copy, """select retrained, retrain_reason, model_version from ml.model_runs
+                                                order by run_at desc nulls last limit 1""")[0]
+    assert retrained and "--retrain" in reason and newer != version
+    assert query(copy, "select distinct model_version from ml.case_predictions") == [(newer,)]
+    assert query(copy, """select count(*) from ml.case_predictions
+                          where ticket_id like 'TCKX-%' and data_split in ('train', 'validation')""")[0][0] > 0
+
+
 def test_a_second_run_is_deterministic_and_appends_history(demo_build, tmp_path):
     warehouse, _, _ = demo_build
     copy, again = private_copy(demo_build, tmp_path / "again")

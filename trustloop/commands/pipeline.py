@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -42,7 +43,9 @@ def cmd_run(args) -> int:
         raise UserError(f"landing folder not found: {settings.landing_dir} (set TRUSTLOOP_LANDING_DIR)")
     from orchestration.runner import run_pipeline
 
-    summary = run_pipeline(log_level="DEBUG" if args.verbose else "WARNING", force=args.force)
+    if args.retrain:  # read by the model step (models/retrain.py), in this process
+        os.environ["TRUSTLOOP_RETRAIN"] = "always"
+    summary = run_pipeline(log_level="DEBUG" if args.verbose else "WARNING", force=args.force or args.retrain)
     print(summary.render())
     return 0 if summary.success else 1
 
@@ -64,4 +67,7 @@ def register(sub) -> None:
     run.add_argument("--verbose", action="store_true", help="print Dagster's step log")
     run.add_argument("--force", action="store_true",
                      help="run even when nothing changed since the last successful run (normally a no-op)")
+    run.add_argument("--retrain", action="store_true",
+                     help="train the risk model again in this run, whatever TRUSTLOOP_RETRAIN's rules say "
+                          "(implies --force)")
     run.set_defaults(handler=cmd_run)

@@ -53,6 +53,7 @@ import datetime as dt
 import json
 import math
 import re
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -2342,4 +2343,26 @@ def generate(
     return {"out_dir": str(out), **truth}
 
 
-__all__ = ["generate", "DEFAULT_TICKETS", "DEFAULT_SEED", "DEFAULT_END_DATE", "DEFAULT_WEEKS", "CASE_TYPES"]
+def write_increment(landing: str | Path, tickets: int, workdir: str | Path, seed: int = 99991) -> int:
+    """Add new data to ``landing`` as new files: a small demo with other ids, so nothing collides.
+
+    The demo of ``tickets`` tickets (same window) is written under ``workdir`` and its text files are
+    copied in as ``zz_increment_*`` with every ticket, event and incident id re-prefixed (its Parquet
+    files are left out: their ids cannot be rewritten as text). Returns the number of files added.
+    """
+    landing, extra = Path(landing), Path(workdir) / "increment"
+    if extra.exists():
+        shutil.rmtree(extra)
+    generate(extra, tickets=tickets, seed=seed, progress=False)
+    files = 0
+    for source in ("tickets", "agent_logs", "incidents"):
+        for path in sorted((extra / source).glob("*")):
+            if path.suffix == ".parquet":
+                continue
+            text = path.read_text().replace("TCK-", "TCKX-").replace("ev-", "evx-").replace("INC-", "INCX-")
+            (landing / source / f"zz_increment_{path.name}").write_text(text)
+            files += 1
+    return files
+
+
+__all__ = ["generate", "write_increment", "DEFAULT_TICKETS", "DEFAULT_SEED", "DEFAULT_END_DATE", "DEFAULT_WEEKS", "CASE_TYPES"]
