@@ -177,6 +177,24 @@ def test_reordered_ledger_entries_are_detected(tampered):
     assert any("ledger.records seq 6" in p for p in report.problems), report.render()
 
 
+def test_a_relinked_entry_breaks_the_chain_on_both_sides(tampered):
+    """Entry 7 pointed at a forged predecessor, its own hash made consistent again: its link and the
+    next entry's link break (found by the join of an intact 1..n sequence)."""
+    warehouse, anchors, _env = tampered
+    con = duckdb.connect(str(warehouse))
+    try:
+        values = con.execute(f"select {', '.join(RECORD_FIELDS)} from ledger.records where seq = 7").fetchone()
+        forged = "f" * 64
+        con.execute("update ledger.records set prev_hash = ?, chain_hash = ? where seq = 7",
+                    [forged, chain_hash(forged, list(values))])
+    finally:
+        con.close()
+    report = _verify(warehouse, anchors)
+    chain = [p for p in report.problems if p.startswith("ledger.records seq")]
+    assert chain == [f"ledger.records seq {n}: prev_hash does not link to the entry before "
+                     "(reordered, inserted or removed entry)" for n in (7, 8)], report.render()
+
+
 def test_inserted_record_is_detected(tampered):
     warehouse, anchors, _env = tampered
     execute(

@@ -363,8 +363,17 @@ def _verify_chain(report: VerifyReport, con: duckdb.DuckDBPyConnection, table: s
     once (the same SHA-256 over the same text as ``chain_hash``).
     """
     chained = ", ".join(f"coalesce(cast({_quote_ident(f)} as varchar), '')" for f in fields)
-    # the links need the entries in order: a window over the narrow columns only
-    links = f"""select * from (
+    count, distinct, first, last = con.execute(
+        f"select count(*), count(distinct seq), coalesce(min(seq), 1), coalesce(max(seq), 0) from ledger.{table}"
+    ).fetchone()
+    # the links need the entries in order. When the seqs are exactly 1..n (an intact ledger), each entry's
+    # predecessor is the entry at seq - 1: a join, no sort (3 s instead of 10 s at 9M entries); otherwise a
+    # window over the narrow columns finds and names the gaps, duplicates and broken links
+    links = f"""select a.seq, a.seq - 1 as before_seq, false as bad_seq, true as bad_link
+        from ledger.{table} a left join ledger.{table} b on b.seq = a.seq - 1
+        where a.prev_hash is distinct from coalesce(b.chain_hash, '{GENESIS}')"""
+    if not (count == distinct == last and first == 1):
+        links = f"""select * from (
             select seq, lag(seq) over w as before_seq,
                    seq <> coalesce(lag(seq) over w, 0) + 1 as bad_seq,
                    prev_hash <> coalesce(lag(chain_hash) over w, '{GENESIS}') as bad_link
@@ -400,7 +409,6 @@ def _verify_chain(report: VerifyReport, con: duckdb.DuckDBPyConnection, table: s
     for _seq, _rank, text in found[:MAX_REPORTED]:
         report.problem(text)
     report.problem_count += total - min(len(found), MAX_REPORTED)  # beyond those listed: counted
-    (count,) = con.execute(f"select count(*) from ledger.{table}").fetchone()
     heads = dict(
         con.execute(
             f"select seq, max(chain_hash) from ledger.{table} where list_contains(?, seq) group by seq",
