@@ -45,11 +45,11 @@ class RetrainRules:
 
     def __post_init__(self):
         if self.mode not in MODES:
-            raise ValueError(f"retrain mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+            raise ValueError(f"TRUSTLOOP_RETRAIN must be one of {', '.join(MODES)}, got {self.mode!r}")
         if not 0 <= self.changed_share:
-            raise ValueError(f"the retrain share must be >= 0, got {self.changed_share!r}")
+            raise ValueError(f"TRUSTLOOP_RETRAIN_SHARE must be >= 0, got {self.changed_share!r}")
         if not 0 <= self.max_age_days:
-            raise ValueError(f"the retrain age must be >= 0 days, got {self.max_age_days!r}")
+            raise ValueError(f"TRUSTLOOP_RETRAIN_DAYS must be >= 0, got {self.max_age_days!r}")
 
 
 @dataclass(frozen=True)

@@ -122,14 +122,17 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
     con = warehouse.connect()
     try:
         con.execute("create schema if not exists ml")
+        con.execute(MODEL_RUNS_DDL)
+        for column in MODEL_RUNS_ADDED:
+            con.execute(f"alter table ml.model_runs add column if not exists {column}")
+        # the predictions and the run row that names their model land together (the next run's stored
+        # model is the one this row names, and the splits it keeps are those of its predictions)
+        con.execute("begin transaction")
         con.register("scored_cases", scored)
         con.execute(
             f"create or replace table ml.case_predictions as select {', '.join(PREDICTION_COLUMNS)} from scored_cases"
         )
         con.unregister("scored_cases")
-        con.execute(MODEL_RUNS_DDL)
-        for column in MODEL_RUNS_ADDED:
-            con.execute(f"alter table ml.model_runs add column if not exists {column}")
         con.execute("delete from ml.model_runs where run_id = ?", [run_id])
         row = {
             "run_id": run_id, "trained_at": trained_at, "model_version": trained.version, "model_kind": trained.kind,
@@ -143,6 +146,7 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
         con.execute(
             f"insert into ml.model_runs ({', '.join(row)}) values ({', '.join('?' for _ in row)})", list(row.values())
         )
+        con.execute("commit")
     finally:
         con.close()
     rows_scored = len(scored)
