@@ -27,7 +27,15 @@ import duckdb
 
 from trustloop.trust.canonical import canonical_json, jsonable, record_hash, rows_as_dicts
 from trustloop.trust.privacy import redact_value
-from trustloop.trust.snapshot import Source, current_source, has_table, open_source, snapshot_meta
+from trustloop.trust.snapshot import (
+    EVENT_COLUMNS,
+    LEDGER_COLUMNS,
+    Source,
+    current_source,
+    has_table,
+    open_source,
+    snapshot_meta,
+)
 
 PACKET_VERSION = 1
 PACKET_FILE = "packet.json"
@@ -35,11 +43,6 @@ TIMELINE_FILE = "timeline.html"
 SUMS_FILE = "SHA256SUMS"
 SECTIONS = (
     "ticket", "case", "policy", "events", "evaluations", "escalation", "dispute", "incidents", "ledger",
-)
-EVENT_COLUMNS = (
-    "event_id", "ticket_id", "occurred_at", "actor_type", "actor_id", "event_type", "is_known_event_type",
-    "agent_version", "autonomy_mode", "confidence", "policy_version", "attributes", "source_file",
-    "source_line", "row_hash",
 )
 TICKET_COLUMNS = (
     "ticket_id", "updated_at", "created_at", "channel", "case_type", "priority", "customer_id", "status",
@@ -133,7 +136,7 @@ def gather_records(con: duckdb.DuckDBPyConnection, ticket_id: str) -> dict[str, 
         ]
         ledger = rows_as_dicts(
             con.execute(
-                """select l.seq, l.source, l.record_key, l.file, l.line, l.row_hash, l.raw_sha256, l.chain_hash
+                f"""select {', '.join('l.' + c for c in LEDGER_COLUMNS)}
                    from ledger.records l
                    inner join (select unnest(?) as source, unnest(?) as record_key) k
                        on k.source = l.source and k.record_key = l.record_key

@@ -48,6 +48,21 @@ SNAPSHOT_TABLES: tuple[tuple[str, str, bool], ...] = (
 )
 
 
+# Of the two largest tables the snapshot keeps only the columns its readers read (the evidence packets):
+# the rest serve the dbt models. At 1M tickets that is 7.3M events and 9.1M ledger entries, ~5 s less
+# to copy and a smaller file. Every other table is copied whole.
+EVENT_COLUMNS = (
+    "event_id", "ticket_id", "occurred_at", "actor_type", "actor_id", "event_type", "is_known_event_type",
+    "agent_version", "autonomy_mode", "confidence", "policy_version", "attributes", "source_file",
+    "source_line", "row_hash",
+)
+LEDGER_COLUMNS = ("seq", "source", "record_key", "file", "line", "row_hash", "raw_sha256", "chain_hash")
+SNAPSHOT_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("intermediate", "int_events__on_cases"): EVENT_COLUMNS,
+    ("ledger", "records"): LEDGER_COLUMNS,
+}
+
+
 class SnapshotMissing(RuntimeError):
     """Neither a snapshot nor a warehouse to read from."""
 
@@ -98,9 +113,11 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None) -> d
             if (schema, table) not in present:
                 continue
             con.execute(f"create schema if not exists {_quote(schema)}")
+            columns = SNAPSHOT_COLUMNS.get((schema, table))
+            selected = ", ".join(_quote(c) for c in columns) if columns else "*"
             con.execute(
                 f"create table {_quote(schema)}.{_quote(table)} as "
-                f"select * from {_quote(catalog)}.{_quote(schema)}.{_quote(table)}"
+                f"select {selected} from {_quote(catalog)}.{_quote(schema)}.{_quote(table)}"
             )
             published[f"{schema}.{table}"] = con.execute(
                 f"select count(*) from {_quote(schema)}.{_quote(table)}"
