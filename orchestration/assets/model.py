@@ -21,7 +21,7 @@ from models.retrain import RetrainRules, StoredModel, learning_profile, retrain_
 from models.risk import KEY, MODEL_COLUMNS, PREDICTION_COLUMNS, predictions_frame, train
 from orchestration.resources import WarehouseResource
 from trustloop.settings import get_settings
-from trustloop.warehouse import fetch_frame, release_memory
+from trustloop.warehouse import fetch_frame, release_memory, table_exists
 
 OWNERS = ["team:analytics-engineering"]
 FEATURES_KEY = AssetKey(["marts", "fct_case_features"])
@@ -44,10 +44,7 @@ def _round(value):
 
 def stored_model(con) -> tuple[StoredModel | None, str | None]:
     """The model of this warehouse's latest run (its artifact, loaded), or None and why not."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'ml' and table_name = 'model_runs'"
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(con, "ml", "model_runs"):
         return None, None
     row = con.execute(
         "select trained_at, artifact, model_card from ml.model_runs order by trained_at desc, artifact limit 1"
