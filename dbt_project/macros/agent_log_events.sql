@@ -77,14 +77,28 @@
   After each build on DuckDB: drop the rows whose raw row is gone or has changed (an erasure deletes or
   amends raw rows), then record the logic the table now holds. A table just created (first build, full
   refresh) has no fingerprint yet and nothing to drop.
+
+  The build has just inserted every raw row the table did not hold with its row hash, so the table now
+  holds each raw row; when it holds no more rows than raw has, it holds nothing else and the search for
+  rows to drop (a scan of both tables) is skipped. This rests on raw event ids being unique, which the
+  model's unique test checks: were they not, that test fails the build.
 #}
 {% macro agent_log_events_prune(relation) -%}
-    {%- if target.type == 'duckdb' and trustloop.agent_log_events_built_with(relation) is not none %}
+    {%- if target.type == 'duckdb' and trustloop.agent_log_events_built_with(relation) is not none
+        and trustloop.agent_log_events_surplus(relation) %}
     delete from {{ relation }} t
     where not exists (
         select 1 from {{ source('raw', 'agent_logs') }} r where r.event_id = t.event_id and r._row_hash = t.row_hash
     )
     {%- endif %}
+{%- endmacro %}
+
+{# does the table hold more rows than raw.agent_logs (so some must go)? #}
+{% macro agent_log_events_surplus(relation) -%}
+    {%- set counts = run_query(
+        "select (select count(*) from " ~ relation ~ ") > (select count(*) from " ~ source('raw', 'agent_logs') ~ ")"
+    ) %}
+    {{ return(counts.columns[0].values() | first) }}
 {%- endmacro %}
 
 {% macro agent_log_events_record_logic(relation) -%}

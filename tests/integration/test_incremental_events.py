@@ -87,3 +87,24 @@ def test_new_amended_and_deleted_raw_rows_reach_the_table_and_nothing_else_is_de
     build("--full-refresh")
     assert _rows(path) == incremental
     assert len(incremental) == raw_count
+
+
+def test_a_build_that_only_adds_keeps_every_row_and_one_after_a_deletion_drops_it(warehouse):
+    """The search for rows to drop is skipped when the table holds no more rows than raw: check both sides."""
+    path, build = warehouse
+    first, copied = (row[0] for row in query(path, "select event_id from raw.agent_logs order by event_id limit 2"))
+    execute(
+        path,
+        "insert into raw.agent_logs select * replace ('ev-new-2' as event_id, 'agent_logs/later.jsonl' as _file) "
+        f"from raw.agent_logs where event_id = '{copied}'",
+        f"update raw.agent_logs set _row_hash = {row_hash_sql('agent_logs')} where event_id = 'ev-new-2'",
+    )
+    build()
+    raw_ids = [r[0] for r in query(path, "select event_id from raw.agent_logs order by event_id")]
+    assert [r[0] for r in query(path, f"select event_id from {STG} order by event_id")] == raw_ids
+
+    execute(path, f"delete from raw.agent_logs where event_id = '{first}'")
+    build()
+    got = [r[0] for r in query(path, f"select event_id from {STG} order by event_id")]
+    assert first not in got
+    assert got == raw_ids[1:]

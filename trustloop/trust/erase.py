@@ -310,7 +310,8 @@ def erase_customer(customer_id: str, settings: Settings | None = None, rebuild: 
         report.bytes_before, report.bytes_after = compact(settings.warehouse)
         snap = snapshot_path(settings)
         try:
-            publish_snapshot(settings.warehouse, snap, erasure_id)
+            # a fresh file: a copy of the previous one would keep the erased rows in its freed blocks
+            publish_snapshot(settings.warehouse, snap, erasure_id, reuse=False)
         except Exception as exc:  # an old snapshot would still hold the customer: remove it
             snap.unlink(missing_ok=True)
             report.notes.append(f"snapshot not republished ({exc}); the previous one was removed")

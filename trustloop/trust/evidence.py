@@ -61,6 +61,13 @@ def _one(rows: list[dict]) -> dict | None:
     return rows[0] if rows else None
 
 
+def _events_table(con: duckdb.DuckDBPyConnection) -> str:
+    """Where the events are: staging (warehouse, snapshots), or the table a snapshot of an older version kept."""
+    if has_table(con, "staging", "stg_agent_logs__events"):
+        return "staging.stg_agent_logs__events"
+    return "intermediate.int_events__on_cases"
+
+
 def _parse_attributes(event: dict) -> dict:
     text = event.get("attributes")
     if isinstance(text, str):
@@ -90,7 +97,7 @@ def gather_records(con: duckdb.DuckDBPyConnection, ticket_id: str) -> dict[str, 
         _parse_attributes(e)
         for e in rows_as_dicts(
             con.execute(
-                f"""select {', '.join(EVENT_COLUMNS)} from intermediate.int_events__on_cases
+                f"""select {', '.join(EVENT_COLUMNS)} from {_events_table(con)}
                     where ticket_id = ? order by occurred_at, event_id""",
                 [ticket_id],
             )

@@ -8,6 +8,13 @@ lookup and the evidence packets need (PII already redacted: they come from
 staging on). It is written to a temporary file and moved into place with
 ``os.replace``, so a reader sees either the previous snapshot or the new one,
 never half of one.
+
+The ledger is the largest table and only grows: a new snapshot starts from a
+copy of the previous file, keeps the ledger entries it already holds once
+they are shown to be the warehouse's (see ``ledger_prefix``), appends the
+newer ones and copies every other table anew. After an erasure the snapshot
+is written from scratch instead, so that no block of the file keeps a copy of
+the erased rows.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +47,7 @@ SNAPSHOT_TABLES: tuple[tuple[str, str, bool], ...] = (
     ("marts", "fct_incidents", True),
     ("marts", "rpt_autonomy_recommendations", False),
     ("intermediate", "int_tickets__current", True),
-    ("intermediate", "int_events__on_cases", True),
+    ("staging", "stg_agent_logs__events", True),
     ("intermediate", "int_incidents__current", True),
     ("intermediate", "int_case_types__policy", True),
     ("staging", "stg_incidents__ticket_links", True),
@@ -49,7 +57,8 @@ SNAPSHOT_TABLES: tuple[tuple[str, str, bool], ...] = (
 
 
 # Of the two largest tables the snapshot keeps only the columns its readers read (the evidence packets):
-# the rest serve the dbt models. At 1M tickets that is 7.3M events and 9.1M ledger entries, ~5 s less
+# the rest serve the dbt models. The events come from staging (redacted there); the warehouse's
+# intermediate.int_events__on_cases is a view adding the case type, which the packets do not read. At 1M tickets that is 7.3M events and 9.1M ledger entries, ~5 s less
 # to copy and a smaller file. Every other table is copied whole.
 EVENT_COLUMNS = (
     "event_id", "ticket_id", "occurred_at", "actor_type", "actor_id", "event_type", "is_known_event_type",
@@ -57,9 +66,10 @@ EVENT_COLUMNS = (
     "source_line", "row_hash",
 )
 LEDGER_COLUMNS = ("seq", "source", "record_key", "file", "line", "row_hash", "raw_sha256", "chain_hash")
+LEDGER = ("ledger", "records")
 SNAPSHOT_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("intermediate", "int_events__on_cases"): EVENT_COLUMNS,
-    ("ledger", "records"): LEDGER_COLUMNS,
+    ("staging", "stg_agent_logs__events"): EVENT_COLUMNS,
+    LEDGER: LEDGER_COLUMNS,
 }
 
 
@@ -83,8 +93,13 @@ def _tables_in(con: duckdb.DuckDBPyConnection, catalog: str) -> set[tuple[str, s
     return {(s, t) for s, t in rows}
 
 
-def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None) -> dict:
-    """Copy the served tables of ``warehouse`` into a new snapshot file, then move it to ``out``.
+def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None, reuse: bool = True) -> dict:
+    """Write the served tables of ``warehouse`` into a new snapshot file, then move it to ``out``.
+
+    With ``reuse`` (the default) the new file starts as a copy of the previous
+    snapshot, whose ledger entries are kept when ``ledger_prefix`` shows them
+    to be the warehouse's; every other table is copied anew. ``reuse=False``,
+    or an erasure since the previous snapshot, writes a fresh file.
 
     Returns what was published (tables and their row counts). Raises when a
     required table is missing (the previous snapshot stays in place).
@@ -98,27 +113,34 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None) -> d
     # the warehouse is attached under its own database name: its views name it
     catalog = warehouse.stem
     published: dict[str, int] = {}
-    con = duckdb.connect(str(tmp))
+    copied = reuse and out.exists()
+    if copied:
+        shutil.copyfile(out, tmp)
+    con = _open(tmp, warehouse, catalog)
     try:
-        configure(con)
-        # the copies need not keep the warehouse's physical row order (every reader orders
-        # or filters by key): the copy then streams instead of buffering, 1.09 GiB to 0.7 GiB at 1M
-        con.execute("SET preserve_insertion_order = false")
-        con.execute(f"ATTACH {_sql_str(str(warehouse))} AS {_quote(catalog)} (READ_ONLY)")
         present = _tables_in(con, catalog)
         missing = [f"{s}.{t}" for s, t, required in SNAPSHOT_TABLES if required and (s, t) not in present]
         if missing:
             raise RuntimeError(f"cannot publish the trust snapshot: {', '.join(missing)} missing in {warehouse}")
+        erasures = _erasure_entries(con, catalog, present)
+        if copied and _previous_erasures(con) != erasures:
+            # erased rows may sit in the copy's blocks even once its tables are dropped: start afresh
+            con.close()
+            tmp.unlink()
+            con = _open(tmp, warehouse, catalog)
+        kept = ledger_prefix(con, catalog) if LEDGER in present else 0
+        _clear(con, keep={LEDGER} if kept else set())
         for schema, table, _required in SNAPSHOT_TABLES:
             if (schema, table) not in present:
                 continue
             con.execute(f"create schema if not exists {_quote(schema)}")
             columns = SNAPSHOT_COLUMNS.get((schema, table))
             selected = ", ".join(_quote(c) for c in columns) if columns else "*"
-            con.execute(
-                f"create table {_quote(schema)}.{_quote(table)} as "
-                f"select {selected} from {_quote(catalog)}.{_quote(schema)}.{_quote(table)}"
-            )
+            source = f"{_quote(catalog)}.{_quote(schema)}.{_quote(table)}"
+            if (schema, table) == LEDGER and kept:
+                con.execute(f"insert into ledger.records select {selected} from {source} where seq > ?", [kept])
+            else:
+                con.execute(f"create table {_quote(schema)}.{_quote(table)} as select {selected} from {source}")
             published[f"{schema}.{table}"] = con.execute(
                 f"select count(*) from {_quote(schema)}.{_quote(table)}"
             ).fetchone()[0]
@@ -132,6 +154,8 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None) -> d
             "run_id": run_id,
             "policy_version": policy_version,
             "tables": published,
+            "ledger_entries_kept": kept,
+            "erasure_entries": erasures,
         }
         con.execute("create schema if not exists trust_snapshot")
         con.execute("create table trust_snapshot.meta (key varchar, value varchar)")
@@ -147,6 +171,75 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None) -> d
     con.close()
     os.replace(tmp, out)
     return meta
+
+
+def _open(path: Path, warehouse: Path, catalog: str) -> duckdb.DuckDBPyConnection:
+    """The snapshot file being written, with the warehouse attached read-only under ``catalog``."""
+    con = duckdb.connect(str(path))
+    try:
+        configure(con)
+        # the copies need not keep the warehouse's physical row order (every reader orders
+        # or filters by key): the copy then streams instead of buffering, 1.09 GiB to 0.7 GiB at 1M
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"ATTACH {_sql_str(str(warehouse))} AS {_quote(catalog)} (READ_ONLY)")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def ledger_prefix(con: duckdb.DuckDBPyConnection, catalog: str) -> int:
+    """How many leading ledger entries the snapshot being written (a copy of the previous one) may keep.
+
+    It may keep its entries 1..n when it holds exactly those, with the
+    columns this version serves, and the warehouse's ledger holds exactly
+    one entry per seq up to n with the same chain hash at n. Each entry's
+    chain hash covers its fields and the chain hash before it, so an equal
+    hash at n means the same n entries (a rewritten or re-chained warehouse
+    ledger differs at n). Anything else: 0, and the ledger is copied whole.
+    """
+    own = con.execute("select current_database()").fetchone()[0]
+    if LEDGER not in _tables_in(con, own):
+        return 0
+    columns = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
+        "and table_name = ? order by ordinal_position", [own, *LEDGER]).fetchall()]
+    if tuple(columns) != LEDGER_COLUMNS:
+        return 0
+    count, low, high = con.execute("select count(*), min(seq), max(seq) from ledger.records").fetchone()
+    if not count or low != 1 or high != count:
+        return 0
+    mine = con.execute("select chain_hash from ledger.records where seq = ?", [high]).fetchall()
+    theirs = con.execute(
+        f"select count(*), max(chain_hash) filter (where seq = ?), count(*) filter (where seq = ?) "
+        f"from {_quote(catalog)}.ledger.records where seq <= ?", [high, high, high]
+    ).fetchone()
+    if theirs != (high, mine[0][0], 1):
+        return 0
+    return int(high)
+
+
+def _erasure_entries(con: duckdb.DuckDBPyConnection, catalog: str, present: set[tuple[str, str]]) -> int:
+    if ("ledger", "erasures") not in present:
+        return 0
+    return int(con.execute(f"select count(*) from {_quote(catalog)}.ledger.erasures").fetchone()[0])
+
+
+def _previous_erasures(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The erasure-log size the copied snapshot was published at (None: no previous snapshot, or none recorded)."""
+    try:
+        row = con.execute("select value from trust_snapshot.meta where key = 'erasure_entries'").fetchone()
+    except duckdb.Error:
+        return None
+    return int(row[0]) if row else None
+
+
+def _clear(con: duckdb.DuckDBPyConnection, keep: set[tuple[str, str]]) -> None:
+    """Drop every table of the copied snapshot but ``keep``; the checkpoint frees their blocks for the new copies."""
+    own = con.execute("select current_database()").fetchone()[0]
+    for schema, table in sorted(_tables_in(con, own) - keep):
+        con.execute(f"drop table {_quote(schema)}.{_quote(table)}")
+    con.execute("CHECKPOINT")
 
 
 def _sql_str(text: str) -> str:
