@@ -147,3 +147,18 @@
 {% macro spark__explode_list(column) -%}
     explode({{ column }})
 {%- endmacro %}
+
+{#
+  `with name as {{ trustloop.inlined() }} (...)`: on DuckDB, read the CTE where it is used instead of
+  materialising it. DuckDB materialises a CTE read more than once; for a CTE that only filters a
+  table of millions of rows, writing that copy (and spilling it under the memory cap) costs more
+  than reading the table again at each use. Spark inlines CTEs anyway.
+#}
+{% macro inlined() -%}
+    {{ return(adapter.dispatch('inlined', 'trustloop')()) }}
+{%- endmacro %}
+{% macro default__inlined() -%}
+{%- endmacro %}
+{% macro duckdb__inlined() -%}
+    not materialized
+{%- endmacro %}

@@ -111,7 +111,8 @@ def test_every_model_has_the_same_rows_on_both_engines(spark_build, conformance_
             compared_rows += duck[name]
     finally:
         con.close()
-    assert compared_tables >= 26
+    # every model but the views (the staging models bar the agent-log events, int_events__on_cases)
+    assert compared_tables >= 25
     with capsys.disabled():
         print(f"[spark] {len(duck)} models: same row counts; {compared_tables} tables, {compared_rows} rows "
               "identical value for value on DuckDB and Spark")

@@ -1,7 +1,7 @@
 -- One row per AI-handled case (a current ticket with at least one
 -- case_assigned event by an ai_agent): its agent, mode and version from the
 -- earliest such assignment, and the milestones the metrics are built from.
-with events as (
+with events as {{ trustloop.inlined() }} (
     select * from {{ ref('int_events__on_cases') }}
     where not is_orphan and is_known_event_type
 ),
