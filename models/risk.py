@@ -539,21 +539,55 @@ def evaluate(y, p, base_rate: float | None, bins: int = CALIBRATION_BINS) -> dic
 
 PREDICTION_COLUMNS = (
     "ticket_id", "case_type", "handled_at", "predicted_risk", "model_version", "model_kind", "is_fallback",
-    "data_split", "scored_at",
+    "data_split", "scored_at", "features_hash",
 )
 
 
+def features_hash(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's model inputs (FEATURES, as fetched): equal inputs give equal hashes."""
+    if not len(frame):
+        return np.zeros(0, dtype=np.int64)
+    # kept as a signed BIGINT: the same 64 bits, in a type every engine and Parquet reader has
+    return pd.util.hash_pandas_object(frame[list(FEATURES)], index=False).to_numpy(dtype=np.uint64).view(np.int64)
+
+
+def predict_reusing(trained: TrainedModel, frame: pd.DataFrame, hashes: np.ndarray,
+                    previous: pd.DataFrame | None) -> tuple[np.ndarray, int]:
+    """``predict(trained, frame)``, taking a row's previous prediction when its inputs hash as before.
+
+    ``previous`` holds earlier predictions of the same model (ticket_id, features_hash, predicted_risk).
+    A prediction depends on its own row only, so an unchanged row's is the same; the rest are predicted.
+    Returns the probabilities and how many were reused.
+    """
+    if previous is None or not len(previous) or not len(frame):
+        return predict(trained, frame), 0
+    prior = previous.drop_duplicates("ticket_id")[["ticket_id", "features_hash", "predicted_risk"]]
+    prior = prior.astype({"ticket_id": object, "features_hash": "Int64", "predicted_risk": float})
+    rows = pd.DataFrame({"ticket_id": frame[KEY].astype(str).to_numpy(), "hash": pd.array(hashes, dtype="Int64")})
+    joined = rows.merge(prior, how="left", on="ticket_id", validate="many_to_one")  # keeps the frame's order
+    same = (joined["features_hash"] == joined["hash"]).fillna(False).to_numpy(dtype=bool)
+    old_risk = joined["predicted_risk"].to_numpy(dtype=float)
+    same &= ~np.isnan(old_risk)
+    out = old_risk.copy()
+    if (~same).any():
+        out[~same] = predict(trained, frame.loc[~same])
+    return out, int(same.sum())
+
+
 def predictions_frame(trained: TrainedModel, frame: pd.DataFrame, scored_at,
-                      splits: pd.Series | None = None) -> pd.DataFrame:
+                      splits: pd.Series | None = None, previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """The rows of ml.case_predictions for ``frame`` (columns PREDICTION_COLUMNS).
 
     ``splits`` gives each row's ``data_split`` when ``trained`` is a stored model scoring data it was not
     trained with (its own time split would call new cases "train"); by default the split is the model's.
+    ``previous``: earlier predictions of this same model, reused for the rows whose inputs are unchanged
+    (``predict_reusing``); the frame's ``attrs["reused"]`` says how many.
     """
-    probabilities = predict(trained, frame)
+    hashes = features_hash(frame)
+    probabilities, reused = predict_reusing(trained, frame, hashes, previous)
     if splits is None:
         splits = data_split(trained, frame)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "ticket_id": frame[KEY].astype(str).to_numpy(),
             "case_type": frame["case_type"].astype(object).to_numpy(),
@@ -564,6 +598,9 @@ def predictions_frame(trained: TrainedModel, frame: pd.DataFrame, scored_at,
             "is_fallback": trained.is_fallback,
             "data_split": np.asarray(splits, dtype=object),
             "scored_at": pd.Timestamp(scored_at),
+            "features_hash": hashes,
         },
         columns=list(PREDICTION_COLUMNS),
     )
+    out.attrs["reused"] = reused
+    return out

@@ -60,11 +60,24 @@ def stored_model(con) -> tuple[StoredModel | None, str | None]:
         return None, f"the stored model's artifact {artifact} could not be loaded ({type(exc).__name__}: {exc})"
 
 
-def stored_splits(con, version: str, keys: pd.Series) -> pd.Series:
+def stored_predictions(con, version: str) -> pd.DataFrame:
+    """The stored model's predictions (ticket_id, data_split, predicted_risk, features_hash; the hash is
+    NULL in predictions written before it was kept)."""
+    hashed = "features_hash" in {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'ml' "
+        "and table_name = 'case_predictions'").fetchall()}
+    return fetch_frame(
+        con,
+        "select ticket_id, data_split, predicted_risk, "
+        f"{'features_hash' if hashed else 'null::bigint as features_hash'} "
+        "from ml.case_predictions where model_version = ?",
+        [version],
+    )
+
+
+def stored_splits(previous: pd.DataFrame, keys: pd.Series) -> pd.Series:
     """Each case's data_split under the stored model: as written when it trained; "scored" for cases added since."""
-    known = dict(con.execute(
-        "select ticket_id, data_split from ml.case_predictions where model_version = ?", [version]
-    ).fetchall())
+    known = previous.drop_duplicates("ticket_id").set_index("ticket_id")["data_split"]
     return keys.astype(str).map(known).fillna("scored")
 
 
@@ -93,7 +106,8 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
         )
         stored, unusable = stored_model(con)
         reason = unusable or retrain_reason(stored, learning_profile(frame), now, rules)
-        splits = None if reason else stored_splits(con, stored.model.version, frame[KEY])
+        previous = None if reason else stored_predictions(con, stored.model.version)
+        splits = None if reason else stored_splits(previous, frame[KEY])
     finally:
         con.close()
 
@@ -113,7 +127,9 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
     else:
         trained, trained_at, artifact, card = stored.model, stored.trained_at, stored.artifact, stored.model_card
         context.log.info(f"scoring with the stored model {trained.version} (trained {trained_at:%Y-%m-%d %H:%M})")
-    scored = predictions_frame(trained, frame, scored_at=now, splits=splits)
+    scored = predictions_frame(trained, frame, scored_at=now, splits=splits, previous=previous)
+    if previous is not None:
+        context.log.info(f"{scored.attrs['reused']:,} of {len(scored):,} cases kept their prediction (inputs unchanged)")
 
     m = trained.metrics
     con = warehouse.connect()
@@ -146,9 +162,9 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
         con.execute("commit")
     finally:
         con.close()
-    rows_scored = len(scored)
+    rows_scored, reused = len(scored), scored.attrs["reused"]
     # the frames are no longer needed: give their memory back before the steps that follow
-    del frame, scored
+    del frame, scored, previous
     release_memory()
 
     return MaterializeResult(
@@ -157,6 +173,7 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
             "retrained": bool(reason),
             "retrain_reason": reason or "none: the stored model scored the cases",
             "rows_scored": rows_scored,
+            "predictions_reused": reused,
             "model_kind": trained.kind,
             "is_fallback": trained.is_fallback,
             "training_data_sha256": trained.data_sha256,

@@ -232,3 +232,27 @@ def test_the_data_hash_and_predictions_do_not_depend_on_the_chunk_size(frame, tr
     monkeypatch.setattr(risk, "CHUNK_ROWS", 700)
     assert training_data_sha256(frame) == whole_hash
     np.testing.assert_array_equal(predict(trained, frame), whole_p)
+
+
+def test_a_stored_model_keeps_the_predictions_of_unchanged_cases_and_predicts_the_rest(frame, trained):
+    scored_at = pd.Timestamp("2026-11-01")
+    full = predictions_frame(trained, frame, scored_at=scored_at)
+    assert full.attrs["reused"] == 0
+    previous = full[["ticket_id", "features_hash", "predicted_risk"]].copy()
+    # planted values show where a prediction was taken, not computed
+    previous.loc[20, "predicted_risk"] = 0.123456  # unchanged case: kept as stored
+    previous.loc[:9, "predicted_risk"] = 0.999  # changed cases: predicted again
+    previous = previous.drop(index=30)  # a case scored for the first time
+    changed = frame.copy()
+    changed.loc[:9, "confidence"] = changed.loc[:9, "confidence"].fillna(0.5) / 2 + 0.01
+    changed.loc[:9, "channel"] = "fax-" + changed.loc[:9, "channel"].astype(str)
+
+    out = predictions_frame(trained, changed, scored_at=scored_at, previous=previous)
+    assert out.attrs["reused"] == len(frame) - 11
+    assert out.loc[20, "predicted_risk"] == 0.123456
+    np.testing.assert_array_equal(out.loc[:9, "predicted_risk"], predict(trained, changed.loc[:9]))
+    assert (out.loc[:9, "features_hash"] != full.loc[:9, "features_hash"]).all()
+    assert out.loc[30, "predicted_risk"] == full.loc[30, "predicted_risk"]
+    others = ~out.index.isin([*range(10), 20])
+    np.testing.assert_array_equal(out.loc[others, "predicted_risk"], full.loc[others, "predicted_risk"])
+    np.testing.assert_array_equal(out.loc[others, "features_hash"], full.loc[others, "features_hash"])
