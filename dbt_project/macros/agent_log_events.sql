@@ -1,8 +1,8 @@
 {#-
   The logic of staging.stg_agent_logs__events, in macros so that the model can
-  fingerprint it. On DuckDB the model is incremental (see the model): it keeps
-  the fingerprint of the logic that built its rows in its table comment, and a
-  change of logic (here, or in a macro these call, such as the PII rules of
+  fingerprint it. On DuckDB the model is incremental (macros/incremental_staging.sql):
+  it keeps the fingerprint of the logic that built its rows in its table comment,
+  and a change of logic (here, or in a macro these call, such as the PII rules of
   redact_pii) re-derives every row.
 -#}
 
@@ -61,48 +61,4 @@
 {# what identifies the logic: the rendered SQL of the two macros above #}
 {% macro agent_log_events_fingerprint() -%}
     {{ return('logic:' ~ local_md5(trustloop.agent_log_attr_fields() ~ trustloop.agent_log_event_columns())) }}
-{%- endmacro %}
-
-{# the fingerprint the table was built with (none before its first build, or on another engine) #}
-{% macro agent_log_events_built_with(relation) -%}
-    {%- if not execute or target.type != 'duckdb' %}{{ return(none) }}{% endif %}
-    {%- set found = run_query(
-        "select comment from duckdb_tables() where database_name = '" ~ relation.database
-        ~ "' and schema_name = '" ~ relation.schema ~ "' and table_name = '" ~ relation.identifier ~ "'"
-    ) %}
-    {{ return(found.columns[0].values() | first if found.rows | length else none) }}
-{%- endmacro %}
-
-{#
-  After each build on DuckDB: drop the rows whose raw row is gone or has changed (an erasure deletes or
-  amends raw rows), then record the logic the table now holds. A table just created (first build, full
-  refresh) has no fingerprint yet and nothing to drop.
-
-  The build has just inserted every raw row the table did not hold with its row hash, so the table now
-  holds each raw row; when it holds no more rows than raw has, it holds nothing else and the search for
-  rows to drop (a scan of both tables) is skipped. This rests on raw event ids being unique, which the
-  model's unique test checks: were they not, that test fails the build.
-#}
-{% macro agent_log_events_prune(relation) -%}
-    {%- if target.type == 'duckdb' and trustloop.agent_log_events_built_with(relation) is not none
-        and trustloop.agent_log_events_surplus(relation) %}
-    delete from {{ relation }} t
-    where not exists (
-        select 1 from {{ source('raw', 'agent_logs') }} r where r.event_id = t.event_id and r._row_hash = t.row_hash
-    )
-    {%- endif %}
-{%- endmacro %}
-
-{# does the table hold more rows than raw.agent_logs (so some must go)? #}
-{% macro agent_log_events_surplus(relation) -%}
-    {%- set counts = run_query(
-        "select (select count(*) from " ~ relation ~ ") > (select count(*) from " ~ source('raw', 'agent_logs') ~ ")"
-    ) %}
-    {{ return(counts.columns[0].values() | first) }}
-{%- endmacro %}
-
-{% macro agent_log_events_record_logic(relation) -%}
-    {%- if target.type == 'duckdb' %}
-    comment on table {{ relation }} is '{{ trustloop.agent_log_events_fingerprint() }}'
-    {%- endif %}
 {%- endmacro %}

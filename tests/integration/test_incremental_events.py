@@ -1,6 +1,6 @@
-"""staging.stg_agent_logs__events is built incrementally on DuckDB: a build derives only the raw rows that are
-new or changed, drops the rows whose raw row is gone or changed, and derives every row again when its logic
-changed. Whatever happened in between, the table equals a full rebuild."""
+"""The staging tables built incrementally on DuckDB (stg_agent_logs__events, stg_tickets__snapshots): a build
+derives only the raw rows that are new or changed, drops the rows whose raw row is gone or changed, and derives
+every row again when its logic changed. Whatever happened in between, the table equals a full rebuild."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def warehouse(conformance_build, tmp_path):
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
               "--log-path", str(tmp_path / "logs")]
 
-    def build(*extra: str) -> str:
-        proc = subprocess.run([DBT, "run", "--select", "stg_agent_logs__events", *extra, *common],
+    def build(*extra: str, model: str = "stg_agent_logs__events") -> str:
+        proc = subprocess.run([DBT, "run", "--select", model, *extra, *common],
                               env=dbt_env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout[-4000:]
         return proc.stdout
@@ -108,3 +108,44 @@ def test_a_build_that_only_adds_keeps_every_row_and_one_after_a_deletion_drops_i
     got = [r[0] for r in query(path, f"select event_id from {STG} order by event_id")]
     assert first not in got
     assert got == raw_ids[1:]
+
+
+TICKETS = "staging.stg_tickets__snapshots"
+
+
+def test_ticket_snapshots_new_amended_and_deleted_reach_the_table_and_equal_a_full_rebuild(warehouse):
+    path, build = warehouse
+    [(fingerprint,)] = query(path, FINGERPRINT.replace("stg_agent_logs__events", "stg_tickets__snapshots"))
+    assert fingerprint.startswith("logic:")
+    amended, deleted, copied, untouched = (
+        row[0] for row in query(path, "select _row_hash from raw.tickets order by _row_hash limit 4")
+    )
+    rehash = f"_row_hash = {row_hash_sql('tickets')}"
+    execute(
+        path,
+        # an erasure-style amendment: new text, new row hash
+        f"update raw.tickets set description = 'write to ann@example.org' where _row_hash = '{amended}'",
+        f"update raw.tickets set {rehash} where description = 'write to ann@example.org'",
+        f"delete from raw.tickets where _row_hash = '{deleted}'",
+        # a new snapshot (as a new file would bring)
+        "insert into raw.tickets select * replace ('T-NEW-1' as ticket_id, 'tickets/later.csv' as _file) "
+        f"from raw.tickets where _row_hash = '{copied}'",
+        f"update raw.tickets set {rehash} where ticket_id = 'T-NEW-1'",
+        # a derived row changed behind dbt's back: an incremental build leaves it alone
+        f"update {TICKETS} set channel = 'stale' where row_hash = '{untouched}'",
+    )
+    build(model="stg_tickets__snapshots")
+    got = {r[0]: r for r in query(path, f"select row_hash, ticket_id, description, channel from {TICKETS}")}
+    assert deleted not in got and amended not in got
+    assert [r[2] for r in got.values() if r[2] and "ann@" in r[2]] == []
+    assert "write to [email redacted]" in {r[2] for r in got.values()}
+    assert "T-NEW-1" in {r[1] for r in got.values()}
+    assert got[untouched][3] == "stale"
+    assert len(got) == query(path, "select count(*) from raw.tickets")[0][0]
+
+    execute(path, f"comment on table {TICKETS} is 'logic:older'")
+    build(model="stg_tickets__snapshots")
+    assert query(path, f"select channel from {TICKETS} where row_hash = '{untouched}'") != [("stale",)]
+    incremental = query(path, f"select * from {TICKETS} order by row_hash")
+    build("--full-refresh", model="stg_tickets__snapshots")
+    assert query(path, f"select * from {TICKETS} order by row_hash") == incremental

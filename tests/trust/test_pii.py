@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -17,6 +19,7 @@ from tests.trust.conftest import (
     PLANTED_PII,
     TICKET,
 )
+from trustloop.settings import DBT_PROJECT_DIR
 from trustloop.trust.privacy import CARD_TOKEN, EMAIL_TOKEN, PHONE_TOKEN, find_pii, luhn_valid, redact_pii
 
 SAMPLES = [
@@ -81,8 +84,8 @@ def test_find_pii_agrees_with_redaction():
         assert not find_pii(redact_pii(text)), text
 
 
-def _write_texts_through_staging(warehouse: Path, tmp: Path, texts: list[str]) -> list[str]:
-    """Put ``texts`` into raw.tickets of a copy of the warehouse and read them back through staging."""
+def _write_texts_through_staging(warehouse: Path, env: dict, tmp: Path, texts: list[str]) -> list[str]:
+    """Put ``texts`` into raw.tickets of a copy of the warehouse, build staging (dbt) and read them back."""
     copy = tmp / warehouse.name  # same file name: the staging views name their database
     shutil.copy(warehouse, copy)
     con = duckdb.connect(str(copy))
@@ -97,6 +100,16 @@ def _write_texts_through_staging(warehouse: Path, tmp: Path, texts: list[str]) -
                from _texts, (select * exclude (_file, _line, _row_hash, _run_id, _loaded_at, subject, description),
                                     _run_id as run_id from raw.tickets limit 1)"""
         )
+        con.close()
+        dbt = str(Path(sys.executable).with_name("dbt"))
+        proc = subprocess.run(
+            [dbt, "run", "--select", "stg_tickets__snapshots", "--project-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")],
+            env=dict(env, TRUSTLOOP_WAREHOUSE=str(copy), DBT_PROFILES_DIR=str(DBT_PROJECT_DIR)),
+            capture_output=True, text=True,
+        )
+        assert proc.returncode == 0, proc.stdout[-4000:]
+        con = duckdb.connect(str(copy))
         rows = con.execute(
             """select subject, description from staging.stg_tickets__snapshots
                where ticket_id like 'PII-SQL-%' order by source_line"""
@@ -108,8 +121,8 @@ def _write_texts_through_staging(warehouse: Path, tmp: Path, texts: list[str]) -
 
 
 def test_sql_macro_matches_python(pii_build, tmp_path):
-    _workdir, warehouse, _env, _out = pii_build
-    redacted = _write_texts_through_staging(warehouse, tmp_path, SAMPLES)
+    _workdir, warehouse, env, _out = pii_build
+    redacted = _write_texts_through_staging(warehouse, env, tmp_path, SAMPLES)
     assert redacted == [redact_pii(t) for t in SAMPLES]
 
 

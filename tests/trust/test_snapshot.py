@@ -90,3 +90,12 @@ def test_after_an_erasure_the_snapshot_is_written_afresh(warehouses, tmp_path):
     assert meta["erasure_entries"] == 1
     assert meta["ledger_entries_kept"] == 0
     assert marker.encode() not in out.read_bytes()
+
+
+def test_a_previous_snapshot_that_cannot_be_opened_is_replaced(warehouses, tmp_path):
+    _before, now = warehouses
+    out = tmp_path / "trust.duckdb"
+    out.write_bytes(b"not a database")
+    meta = publish_snapshot(now, out)
+    assert meta["ledger_entries_kept"] == 0
+    assert query(out, "select count(*) from ledger.records") == query(now, "select count(*) from ledger.records")

@@ -116,7 +116,15 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None, reus
     copied = reuse and out.exists()
     if copied:
         shutil.copyfile(out, tmp)
-    con = _open(tmp, warehouse, catalog)
+    try:
+        con = _open(tmp, warehouse, catalog)
+    except duckdb.Error:
+        if not copied:
+            raise
+        # a previous snapshot DuckDB cannot open is not worth keeping: start afresh
+        copied = False
+        tmp.unlink(missing_ok=True)
+        con = _open(tmp, warehouse, catalog)
     try:
         present = _tables_in(con, catalog)
         missing = [f"{s}.{t}" for s, t, required in SNAPSHOT_TABLES if required and (s, t) not in present]

@@ -1,5 +1,6 @@
 -- One row per agent-log event, with the contract's attributes as columns
--- (the logic is in macros/agent_log_events.sql).
+-- (the logic is in macros/agent_log_events.sql, the incremental build in
+-- macros/incremental_staging.sql).
 --
 -- On DuckDB this is an incremental table, not a view: redacting PII and
 -- parsing the attributes of every event is the costliest step of a build. A
@@ -14,13 +15,13 @@
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
     post_hook=[
-        "{{ trustloop.agent_log_events_prune(this) }}",
-        "{{ trustloop.agent_log_events_record_logic(this) }}",
+        "{{ trustloop.staging_prune(this, source('raw', 'agent_logs'), keys=['event_id']) }}",
+        "{{ trustloop.staging_record_logic(this, trustloop.agent_log_events_fingerprint()) }}",
     ],
 ) }}
 
 {%- set same_logic = is_incremental()
-    and trustloop.agent_log_events_built_with(this) == trustloop.agent_log_events_fingerprint() %}
+    and trustloop.staging_built_with(this) == trustloop.agent_log_events_fingerprint() %}
 
 with
 {%- if same_logic %}
