@@ -57,9 +57,10 @@ SNAPSHOT_TABLES: tuple[tuple[str, str, bool], ...] = (
 
 
 # Of the two largest tables the snapshot keeps only the columns its readers read (the evidence packets):
-# the rest serve the dbt models. The events come from staging (redacted there); the warehouse's
-# intermediate.int_events__on_cases is a view adding the case type, which the packets do not read. At 1M tickets that is 7.3M events and 9.1M ledger entries, ~5 s less
-# to copy and a smaller file. Every other table is copied whole.
+# the rest serve the dbt models. At 1M tickets that is 7.3M events and 9.1M ledger entries, ~5 s less
+# to copy and a smaller file. Every other table is copied whole. The events come from staging (redacted
+# there); the warehouse's intermediate.int_events__on_cases is a view adding the case type, which the
+# packets do not read.
 EVENT_COLUMNS = (
     "event_id", "ticket_id", "occurred_at", "actor_type", "actor_id", "event_type", "is_known_event_type",
     "agent_version", "autonomy_mode", "confidence", "policy_version", "attributes", "source_file",
@@ -123,8 +124,7 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None, reus
             raise
         # a previous snapshot DuckDB cannot open is not worth keeping: start afresh
         copied = False
-        tmp.unlink(missing_ok=True)
-        con = _open(tmp, warehouse, catalog)
+        con = _open(tmp, warehouse, catalog, afresh=True)
     try:
         present = _tables_in(con, catalog)
         missing = [f"{s}.{t}" for s, t, required in SNAPSHOT_TABLES if required and (s, t) not in present]
@@ -134,8 +134,7 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None, reus
         if copied and _previous_erasures(con) != erasures:
             # erased rows may sit in the copy's blocks even once its tables are dropped: start afresh
             con.close()
-            tmp.unlink()
-            con = _open(tmp, warehouse, catalog)
+            con = _open(tmp, warehouse, catalog, afresh=True)
         kept = ledger_prefix(con, catalog) if LEDGER in present else 0
         _clear(con, keep={LEDGER} if kept else set())
         for schema, table, _required in SNAPSHOT_TABLES:
@@ -181,8 +180,11 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None, reus
     return meta
 
 
-def _open(path: Path, warehouse: Path, catalog: str) -> duckdb.DuckDBPyConnection:
-    """The snapshot file being written, with the warehouse attached read-only under ``catalog``."""
+def _open(path: Path, warehouse: Path, catalog: str, afresh: bool = False) -> duckdb.DuckDBPyConnection:
+    """The snapshot file being written, with the warehouse attached read-only under ``catalog``
+    (``afresh``: an empty file, whatever was copied there before)."""
+    if afresh:
+        path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
     try:
         configure(con)
