@@ -117,7 +117,16 @@ def rows_batch(
     """
     select = [f"cast({_ident(c)} as double) as {_ident(c)}" if c in as_double else _ident(c) for c in columns]
     select += [f"{expr} as {_ident(alias)}" for alias, expr in (computed or {}).items()]
-    sql = f"select {', '.join(select)} from {table}" + (f" where {where}" if where else "")
+    where_sql = f" where {where}" if where else ""
+    sql = f"select {', '.join(select)} from {table}{where_sql}"
+
+    def sample_query(size: int, seed: int) -> str:
+        # the reservoir runs over the rowids alone; only the chosen rows' columns are read (at 7.3M agent-log
+        # rows: 1 s, against 7 s for a reservoir over every column of every row)
+        picked = (f"select _sample_rowid from (select rowid as _sample_rowid from {table}{where_sql}) "
+                  f"using sample reservoir({size} rows) repeatable ({seed})")
+        return f"select {', '.join(select)} from {table} where rowid in ({picked})"
+
     return Batch(
         name=name,
         description=description
@@ -126,6 +135,7 @@ def rows_batch(
         expectations=expectations,
         index_columns=tuple(index_columns),
         sampled=sampled,
+        sample_query=sample_query if sampled else None,
     )
 
 

@@ -41,6 +41,9 @@ class Batch:
     index_columns: tuple[str, ...] = ()
     # validate a bounded, repeatable sample of the query's rows (large raw tables)
     sampled: bool = False
+    # when set, the SQL of that sample, given its size and seed: it picks the rows by rowid before reading
+    # their columns (else the runner samples the query's result, reading every column of every row)
+    sample_query: Callable[[int, int], str] | None = None
     per_row: PerRow | None = None
     # tables (schema.table) the query reads besides the suite's own
     requires: tuple[str, ...] = ()

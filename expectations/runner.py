@@ -212,9 +212,10 @@ def fetch_batches(con, suite: Suite, thresholds: Thresholds = THRESHOLDS) -> lis
                 item.rows_total = int(con.sql(f"select count(*) from ({sql})").fetchall()[0][0])
                 if item.rows_total > thresholds.sample_rows:
                     item.sampled = True
+                    size, seed = int(thresholds.sample_rows), int(thresholds.sample_seed)
                     sql = (
-                        f"select * from ({sql}) using sample reservoir({int(thresholds.sample_rows)} rows) "
-                        f"repeatable ({int(thresholds.sample_seed)})"
+                        batch.sample_query(size, seed) if batch.sample_query is not None
+                        else f"select * from ({sql}) using sample reservoir({size} rows) repeatable ({seed})"
                     )
             item.frame = con.sql(sql).to_arrow_table().to_pandas()
             if not batch.sampled:

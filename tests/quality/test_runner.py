@@ -105,3 +105,37 @@ def test_validated_frames_are_not_kept_by_gx(tmp_path, monkeypatch):
     manager = gx_context().data_sources.get(DATASOURCE).get_execution_engine().batch_manager
     assert manager.batch_data_cache == {}
     assert manager.active_batch is None
+
+
+def test_sampled_rows_are_table_rows_bounded_and_repeatable(tmp_path):
+    """A large table's row batch is a sample picked by rowid: exactly ``sample_rows`` distinct rows of the
+    table with their own values, the same rows on every fetch, and only rows the batch's filter keeps."""
+    from expectations.config import Thresholds
+    from expectations.runner import fetch_batches
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema raw")
+    con.execute("create table raw.big as select i as id, i * 2 as twice, 'r' || i as label from range(5000) t(i)")
+
+    def expectations(_):
+        return [gx().ExpectColumnValuesToNotBeNull(column="id")]
+
+    suite = Suite(name="big", table="raw.big", description="a large table", batches=(
+        rows_batch("raw.big", ("id", "twice", "label"), expectations, index_columns=("id",), sampled=True,
+                   where="id % 2 = 0"),
+    ))
+    thresholds = Thresholds(sample_rows=300, sample_seed=7)
+    [first] = fetch_batches(con, suite, thresholds)
+    [again] = fetch_batches(con, suite, thresholds)
+
+    assert first.error is None and first.sampled and first.rows_total == 2500
+    frame = first.frame
+    assert len(frame) == 300 and frame["id"].is_unique
+    assert (frame["id"] % 2 == 0).all()
+    assert (frame["twice"] == frame["id"] * 2).all() and (frame["label"] == "r" + frame["id"].astype(str)).all()
+    assert sorted(again.frame["id"]) == sorted(frame["id"])
+    # the sample is spread over the table, not its first rows
+    assert frame["id"].max() > 4000 and frame["id"].min() < 1000
+    [whole] = fetch_batches(con, suite, Thresholds(sample_rows=5000))
+    assert not whole.sampled and len(whole.frame) == 2500
+    con.close()
