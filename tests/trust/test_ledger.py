@@ -274,3 +274,52 @@ def test_a_copy_of_the_anchor_file_elsewhere_is_not_needed_to_verify(tampered, t
     shutil.move(anchors, tmp_path / "elsewhere.jsonl")
     report = _verify(warehouse, anchors)
     assert report.ok and any("no external anchor" in n for n in report.notes)
+
+
+def test_verify_partitions_group_whole_files_in_order():
+    from trustloop.trust.ledger import verify_partitions
+
+    files = {("tickets", "t/b.csv"): 40, ("agent_logs", "a/1.jsonl"): 70, ("agent_logs", "a/2.jsonl"): 250,
+             ("tickets", "t/a.csv"): 20, ("incidents", "i/x.csv"): 5}
+    assert verify_partitions(files, 100) == [
+        {"agent_logs": ["a/1.jsonl"]},
+        {"agent_logs": ["a/2.jsonl"]},  # larger than the limit: a partition of its own
+        {"incidents": ["i/x.csv"], "tickets": ["t/a.csv", "t/b.csv"]},
+    ]
+    assert verify_partitions(files, 10_000) == [
+        {"agent_logs": ["a/1.jsonl", "a/2.jsonl"], "incidents": ["i/x.csv"], "tickets": ["t/a.csv", "t/b.csv"]}
+    ]
+    assert verify_partitions({}, 100) == []
+
+
+def test_file_by_file_verification_finds_what_the_whole_join_finds(tampered, monkeypatch):
+    """With one file per partition, a clean ledger still verifies, and a row moved to another file, a row
+    in a file the ledger never saw and a deleted row are each reported as when all files are joined at once."""
+    from trustloop.trust import ledger
+
+    warehouse, anchors, _env = tampered
+    monkeypatch.setattr(ledger, "VERIFY_PARTITION_ROWS", 1)
+    assert _verify(warehouse, anchors).ok
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        files = con.execute("select count(distinct _file) from raw.tickets").fetchone()[0]
+        other = con.execute(
+            f"select min(_file) from raw.tickets where _file <> (select _file from raw.tickets "
+            f"where ticket_id = '{TICKET}' limit 1)").fetchone()[0]
+    finally:
+        con.close()
+    assert files >= 2 and other
+    execute(
+        warehouse,
+        f"update raw.tickets set _file = '{other}', _line = 999999 where ticket_id = '{TICKET}' and _line = "
+        f"(select min(_line) from raw.tickets where ticket_id = '{TICKET}')",
+        "insert into raw.agent_logs select * replace ('ev-forged' as event_id, 'agent_logs/zz_forged.jsonl' as _file) "
+        "from raw.agent_logs where event_id = 'ev-pii-0003'",
+        "delete from raw.agent_logs where event_id = 'ev-pii-0007'",
+    )
+    by_file = _verify(warehouse, anchors)
+    monkeypatch.setattr(ledger, "VERIFY_PARTITION_ROWS", 10**9)
+    whole = _verify(warehouse, anchors)
+    assert by_file.problems == whole.problems and by_file.problem_count == whole.problem_count == 4, whole.render()
+    assert sum("not in the ledger (inserted)" in p for p in by_file.problems) == 2  # the moved row, the forged one
+    assert sum("(deleted)" in p for p in by_file.problems) == 2  # the moved row's old place, ev-pii-0007
