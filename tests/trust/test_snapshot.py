@@ -99,3 +99,91 @@ def test_a_previous_snapshot_that_cannot_be_opened_is_replaced(warehouses, tmp_p
     meta = publish_snapshot(now, out)
     assert meta["ledger_entries_kept"] == 0
     assert query(out, "select count(*) from ledger.records") == query(now, "select count(*) from ledger.records")
+
+
+NEW_EVENTS = 5  # agent-log rows the "previous run" had not ledgered nor staged yet
+
+
+@pytest.fixture
+def event_warehouses(pii_build, tmp_path):
+    """(before, now, new): the warehouse before its last NEW_EVENTS agent-log rows were ledgered and
+    staged, and as it is now; ``new`` are the event ids of those rows."""
+    now, _env = clone_build(pii_build, tmp_path / "now")
+    before = tmp_path / "before" / "warehouse.duckdb"
+    before.parent.mkdir()
+    shutil.copy(now, before)
+    [(first,)] = query(now, "select min(seq) from (select seq from ledger.records where source = 'agent_logs' "
+                            f"order by seq desc limit {NEW_EVENTS})")
+    new = [r[0] for r in query(now, """select e.event_id from staging.stg_agent_logs__events e
+        join ledger.records l on l.source = 'agent_logs' and l.file = e.source_file and l.line = e.source_line
+        where l.seq >= ? order by 1""", [first])]
+    assert len(new) == NEW_EVENTS
+    execute(before, f"delete from staging.stg_agent_logs__events where event_id in ({_ids(new)})",
+            f"delete from ledger.records where seq >= {first}")
+    return before, now, new
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(f"'{i}'" for i in ids)
+
+
+def test_the_next_snapshot_appends_the_events_of_newly_ledgered_rows(event_warehouses, tmp_path):
+    before, now, new = event_warehouses
+    out = tmp_path / "trust.duckdb"
+    assert publish_snapshot(before, out).get("events_appended") is None  # no previous snapshot: copied
+    assert query(out, f"select count(*) from staging.stg_agent_logs__events where event_id in ({_ids(new)})") == [(0,)]
+
+    meta = publish_snapshot(now, out)
+    assert meta["events_appended"] == NEW_EVENTS and meta["ledger_entries_kept"] > 0
+    fresh = tmp_path / "fresh" / "trust.duckdb"
+    publish_snapshot(now, fresh, reuse=False)
+    assert _tables(out) == _tables(fresh)
+
+
+def test_a_newer_version_of_a_copied_event_replaces_it(event_warehouses, tmp_path):
+    """An event the previous snapshot holds in an older version (its raw row since replaced, and
+    ledgered anew) is there once, in its current version."""
+    before, now, new = event_warehouses
+    execute(before, "insert into staging.stg_agent_logs__events select * replace ('older version' as attributes, "
+                    f"'old-hash' as row_hash) from staging.stg_agent_logs__events where event_id = '{new[0]}'")
+    out = tmp_path / "trust.duckdb"
+    publish_snapshot(before, out)
+    meta = publish_snapshot(now, out)
+    assert meta["events_appended"] == NEW_EVENTS
+    assert query(out, f"select row_hash <> 'old-hash' from staging.stg_agent_logs__events where event_id = '{new[0]}'") \
+        == [(True,)]
+    assert _tables(out) == _tables(_fresh(now, tmp_path))
+
+
+def _fresh(warehouse: Path, tmp_path: Path) -> Path:
+    fresh = tmp_path / "fresh" / "trust.duckdb"
+    publish_snapshot(warehouse, fresh, reuse=False)
+    return fresh
+
+
+def test_events_that_cannot_be_shown_equal_are_copied_whole(event_warehouses, tmp_path):
+    """A staging row gone since the previous snapshot (no ledger entry says so): the appended table does not
+    add up to the warehouse's, so it is copied whole."""
+    before, now, new = event_warehouses
+    out = tmp_path / "trust.duckdb"
+    publish_snapshot(before, out)
+    [(gone,)] = query(now, f"select min(event_id) from staging.stg_agent_logs__events where event_id not in ({_ids(new)})")
+    execute(now, f"delete from staging.stg_agent_logs__events where event_id = '{gone}'")
+    meta = publish_snapshot(now, out)
+    assert meta.get("events_appended") is None and meta["ledger_entries_kept"] > 0
+    assert query(out, f"select count(*) from staging.stg_agent_logs__events where event_id = '{gone}'") == [(0,)]
+    assert _tables(out) == _tables(_fresh(now, tmp_path))
+
+
+def test_events_staged_with_other_logic_are_copied_whole(event_warehouses, tmp_path):
+    """Staging re-derived under new logic keeps each row's hash but may change its values: the fingerprint
+    in the staging table's comment differs, and the events are copied whole."""
+    before, now, _new = event_warehouses
+    out = tmp_path / "trust.duckdb"
+    publish_snapshot(before, out)
+    execute(now, "update staging.stg_agent_logs__events set attributes = 'derived by new logic'",
+            "comment on table staging.stg_agent_logs__events is 'logic:another'")
+    meta = publish_snapshot(now, out)
+    assert meta.get("events_appended") is None and meta["events_logic"] == "logic:another"
+    assert query(out, "select count(*) from staging.stg_agent_logs__events where attributes <> 'derived by new logic'") \
+        == [(0,)]

@@ -9,12 +9,13 @@ staging on). It is written to a temporary file and moved into place with
 ``os.replace``, so a reader sees either the previous snapshot or the new one,
 never half of one.
 
-The ledger is the largest table and only grows: a new snapshot starts from a
-copy of the previous file, keeps the ledger entries it already holds once
-they are shown to be the warehouse's (see ``ledger_prefix``), appends the
-newer ones and copies every other table anew. After an erasure the snapshot
-is written from scratch instead, so that no block of the file keeps a copy of
-the erased rows.
+The ledger and the agent-log events are the largest tables and mostly grow:
+a new snapshot starts from a copy of the previous file, keeps the ledger
+entries it already holds once they are shown to be the warehouse's (see
+``ledger_prefix``), appends the newer ones, brings its events up to date
+with the events of the newly ledgered raw rows (see ``append_events``) and
+copies every other table anew. After an erasure the snapshot is written from
+scratch instead, so that no block of the file keeps a copy of the erased rows.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ EVENT_COLUMNS = (
 )
 LEDGER_COLUMNS = ("seq", "source", "record_key", "file", "line", "row_hash", "raw_sha256", "chain_hash")
 LEDGER = ("ledger", "records")
+EVENTS = ("staging", "stg_agent_logs__events")
 SNAPSHOT_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("staging", "stg_agent_logs__events"): EVENT_COLUMNS,
     LEDGER: LEDGER_COLUMNS,
@@ -136,7 +138,10 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None, reus
             con.close()
             con = _open(tmp, warehouse, catalog, afresh=True)
         kept = ledger_prefix(con, catalog) if LEDGER in present else 0
-        _clear(con, keep={LEDGER} if kept else set())
+        events_logic = _staging_logic(con, catalog, EVENTS)
+        reuse_events = bool(kept) and events_reusable(con, events_logic)
+        _clear(con, keep=({LEDGER} if kept else set()) | ({EVENTS} if reuse_events else set()))
+        events_appended: int | None = None
         for schema, table, _required in SNAPSHOT_TABLES:
             if (schema, table) not in present:
                 continue
@@ -144,9 +149,13 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None, reus
             columns = SNAPSHOT_COLUMNS.get((schema, table))
             selected = ", ".join(_quote(c) for c in columns) if columns else "*"
             source = f"{_quote(catalog)}.{_quote(schema)}.{_quote(table)}"
-            if (schema, table) == LEDGER and kept:
+            reused = (schema, table) == LEDGER and bool(kept)
+            if reused:
                 con.execute(f"insert into ledger.records select {selected} from {source} where seq > ?", [kept])
-            else:
+            elif (schema, table) == EVENTS and reuse_events:
+                events_appended = append_events(con, catalog, kept)
+                reused = events_appended is not None
+            if not reused:
                 con.execute(f"create table {_quote(schema)}.{_quote(table)} as select {selected} from {source}")
             published[f"{schema}.{table}"] = con.execute(
                 f"select count(*) from {_quote(schema)}.{_quote(table)}"
@@ -163,6 +172,8 @@ def publish_snapshot(warehouse: Path, out: Path, run_id: str | None = None, reus
             "tables": published,
             "ledger_entries_kept": kept,
             "erasure_entries": erasures,
+            "events_appended": events_appended,
+            "events_logic": events_logic,
         }
         con.execute("create schema if not exists trust_snapshot")
         con.execute("create table trust_snapshot.meta (key varchar, value varchar)")
@@ -229,6 +240,65 @@ def ledger_prefix(con: duckdb.DuckDBPyConnection, catalog: str) -> int:
     return int(high)
 
 
+def events_reusable(con: duckdb.DuckDBPyConnection, logic: str | None) -> bool:
+    """May the copied snapshot's events be brought up to date rather than copied anew?
+
+    Only when they were published from staging built with the same logic (the fingerprint the
+    incremental staging model keeps in its table comment) and hold the columns this version serves.
+    """
+    if logic is None or _previous_meta(con, "events_logic") != logic:
+        return False
+    own = con.execute("select current_database()").fetchone()[0]
+    columns = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
+        "and table_name = ? order by ordinal_position", [own, *EVENTS]).fetchall()]
+    return tuple(columns) == EVENT_COLUMNS
+
+
+def append_events(con: duckdb.DuckDBPyConnection, catalog: str, kept: int) -> int | None:
+    """Bring the copied snapshot's events up to date with the warehouse's; returns how many events it
+    wrote, or None when the result could not be shown equal to the warehouse's (the table is then
+    dropped, and the caller copies it whole).
+
+    The copied events are those of the raw rows of ledger entries 1..``kept`` (they were published
+    with that ledger). A staging row depends on its raw row alone (and the logic, checked by
+    ``events_reusable``), so what changed since is the events of the raw rows ledgered after
+    ``kept``: they replace any copied event with the same id and are added. The result must then
+    hold the warehouse's rows: the same count and the same sum of hash(event_id, row_hash); anything
+    else (say a staging row dropped since) and the table is dropped, to be copied whole.
+    """
+    table = ".".join(_quote(p) for p in EVENTS)
+    source = f"{_quote(catalog)}.{table}"
+    columns = ", ".join(_quote(c) for c in EVENT_COLUMNS)
+    con.execute(
+        f"""create temp table _new_events as
+            select {columns} from {source} e
+            semi join (select file, line from {_quote(catalog)}.ledger.records
+                       where seq > ? and source = 'agent_logs') l
+                on l.file = e.source_file and l.line = e.source_line""",
+        [kept],
+    )
+    try:
+        con.execute(f"delete from {table} where event_id in (select event_id from _new_events)")
+        (written,) = con.execute(f"insert into {table} select * from _new_events").fetchone()
+    finally:
+        con.execute("drop table _new_events")
+    digest = "select count(*), sum(hash(event_id, row_hash)) from {}"
+    if con.execute(digest.format(table)).fetchone() != con.execute(digest.format(source)).fetchone():
+        con.execute(f"drop table {table}")
+        return None
+    return int(written)
+
+
+def _staging_logic(con: duckdb.DuckDBPyConnection, catalog: str, relation: tuple[str, str]) -> str | None:
+    """The fingerprint of the logic an incremental staging table was built with (its table comment)."""
+    row = con.execute(
+        "select comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
+        [catalog, *relation],
+    ).fetchone()
+    return row[0] if row and row[0] else None
+
+
 def _erasure_entries(con: duckdb.DuckDBPyConnection, catalog: str, present: set[tuple[str, str]]) -> int:
     if ("ledger", "erasures") not in present:
         return 0
@@ -237,11 +307,17 @@ def _erasure_entries(con: duckdb.DuckDBPyConnection, catalog: str, present: set[
 
 def _previous_erasures(con: duckdb.DuckDBPyConnection) -> int | None:
     """The erasure-log size the copied snapshot was published at (None: no previous snapshot, or none recorded)."""
+    value = _previous_meta(con, "erasure_entries")
+    return int(value) if value is not None else None
+
+
+def _previous_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """A value of the copied snapshot's meta (None: no previous snapshot, or the key not recorded)."""
     try:
-        row = con.execute("select value from trust_snapshot.meta where key = 'erasure_entries'").fetchone()
+        row = con.execute("select value from trust_snapshot.meta where key = ?", [key]).fetchone()
     except duckdb.Error:
         return None
-    return int(row[0]) if row else None
+    return row[0] if row else None
 
 
 def _clear(con: duckdb.DuckDBPyConnection, keep: set[tuple[str, str]]) -> None:
