@@ -127,6 +127,13 @@ def _ids(ids: list[str]) -> str:
     return ", ".join(f"'{i}'" for i in ids)
 
 
+def _fresh(warehouse: Path, tmp_path: Path) -> Path:
+    """A snapshot of ``warehouse`` written from scratch."""
+    fresh = tmp_path / "fresh" / "trust.duckdb"
+    publish_snapshot(warehouse, fresh, reuse=False)
+    return fresh
+
+
 def test_the_next_snapshot_appends_the_events_of_newly_ledgered_rows(event_warehouses, tmp_path):
     before, now, new = event_warehouses
     out = tmp_path / "trust.duckdb"
@@ -135,9 +142,7 @@ def test_the_next_snapshot_appends_the_events_of_newly_ledgered_rows(event_wareh
 
     meta = publish_snapshot(now, out)
     assert meta["events_appended"] == NEW_EVENTS and meta["ledger_entries_kept"] > 0
-    fresh = tmp_path / "fresh" / "trust.duckdb"
-    publish_snapshot(now, fresh, reuse=False)
-    assert _tables(out) == _tables(fresh)
+    assert _tables(out) == _tables(_fresh(now, tmp_path))
 
 
 def test_a_newer_version_of_a_copied_event_replaces_it(event_warehouses, tmp_path):
@@ -153,12 +158,6 @@ def test_a_newer_version_of_a_copied_event_replaces_it(event_warehouses, tmp_pat
     assert query(out, f"select row_hash <> 'old-hash' from staging.stg_agent_logs__events where event_id = '{new[0]}'") \
         == [(True,)]
     assert _tables(out) == _tables(_fresh(now, tmp_path))
-
-
-def _fresh(warehouse: Path, tmp_path: Path) -> Path:
-    fresh = tmp_path / "fresh" / "trust.duckdb"
-    publish_snapshot(warehouse, fresh, reuse=False)
-    return fresh
 
 
 def test_events_that_cannot_be_shown_equal_are_copied_whole(event_warehouses, tmp_path):

@@ -71,7 +71,7 @@ LEDGER_COLUMNS = ("seq", "source", "record_key", "file", "line", "row_hash", "ra
 LEDGER = ("ledger", "records")
 EVENTS = ("staging", "stg_agent_logs__events")
 SNAPSHOT_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("staging", "stg_agent_logs__events"): EVENT_COLUMNS,
+    EVENTS: EVENT_COLUMNS,
     LEDGER: LEDGER_COLUMNS,
 }
 
@@ -219,13 +219,7 @@ def ledger_prefix(con: duckdb.DuckDBPyConnection, catalog: str) -> int:
     hash at n means the same n entries (a rewritten or re-chained warehouse
     ledger differs at n). Anything else: 0, and the ledger is copied whole.
     """
-    own = con.execute("select current_database()").fetchone()[0]
-    if LEDGER not in _tables_in(con, own):
-        return 0
-    columns = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
-        "and table_name = ? order by ordinal_position", [own, *LEDGER]).fetchall()]
-    if tuple(columns) != LEDGER_COLUMNS:
+    if _own_columns(con, LEDGER) != LEDGER_COLUMNS:
         return 0
     count, low, high = con.execute("select count(*), min(seq), max(seq) from ledger.records").fetchone()
     if not count or low != 1 or high != count:
@@ -248,11 +242,15 @@ def events_reusable(con: duckdb.DuckDBPyConnection, logic: str | None) -> bool:
     """
     if logic is None or _previous_meta(con, "events_logic") != logic:
         return False
+    return _own_columns(con, EVENTS) == EVENT_COLUMNS
+
+
+def _own_columns(con: duckdb.DuckDBPyConnection, relation: tuple[str, str]) -> tuple[str, ...]:
+    """The columns, in order, of a table of the snapshot being written (none when it has no such table)."""
     own = con.execute("select current_database()").fetchone()[0]
-    columns = [r[0] for r in con.execute(
+    return tuple(r[0] for r in con.execute(
         "select column_name from information_schema.columns where table_catalog = ? and table_schema = ? "
-        "and table_name = ? order by ordinal_position", [own, *EVENTS]).fetchall()]
-    return tuple(columns) == EVENT_COLUMNS
+        "and table_name = ? order by ordinal_position", [own, *relation]).fetchall())
 
 
 def append_events(con: duckdb.DuckDBPyConnection, catalog: str, kept: int) -> int | None:
