@@ -237,12 +237,18 @@ def parse_statements(source: Source) -> list[str]:
 
 
 def _classify_sql(source: Source) -> str:
-    """Temp table ``_classified``: every parsed row with _status new|duplicate|conflict|bad."""
+    """Temp table ``_status``: the ``_line`` of every parsed row with its _status new|duplicate|conflict|bad
+    (and the conflict's reason).
+
+    Only the key, line and row hash take part: the rows' values and text stay in ``_parsed``, which the
+    inserts read by line. Carrying every column through these joins wrote a second copy of the file,
+    spilling under the memory cap (9.7 s against 2.7 s for 1.1M agent-log lines, DECISIONLOG).
+    """
     key = _quote(source.key)
     if source.grain == "event":
         return f"""
-        create or replace temp table _classified as
-        with ok as (select * from _parsed where _error is null),
+        create or replace temp table _status as
+        with ok as (select {key}, _line, _row_hash from _parsed where _error is null),
         stored as (
             select r.{key}, r._row_hash as stored_hash, r._file as stored_file, r._line as stored_line
             from raw.{source.name} r where r.{key} in (select {key} from ok)
@@ -262,7 +268,7 @@ def _classify_sql(source: Source) -> str:
             join firsts f on f.{key} = ok.{key}
             join copies c on c.{key} = ok.{key} and c._row_hash = ok._row_hash
         )
-        select * exclude (stored_hash, stored_file, stored_line, first_hash, first_line, rn),
+        select _line,
             case
                 when stored_hash is not null and _row_hash = stored_hash then 'duplicate'
                 when stored_hash is not null then 'conflict'
@@ -279,25 +285,24 @@ def _classify_sql(source: Source) -> str:
                     || first_line || ')'
             end as _conflict
         from x
-        union all by name
-        select *, 'bad' as _status, null as _conflict from _parsed where _error is not null
+        union all
+        select _line, 'bad' as _status, null as _conflict from _parsed where _error is not null
         """
     return f"""
-        create or replace temp table _classified as
-        with ok as (select * from _parsed where _error is null),
+        create or replace temp table _status as
+        with ok as (select _line, _row_hash from _parsed where _error is null),
         copies as (select _row_hash, min(_line) as copy_line from ok group by _row_hash),
         x as (
-            select ok.*,
+            select ok._line,
                    case when ok._line > c.copy_line then 2 else 1 end as rn,
                    ok._row_hash in (select _row_hash from raw.{source.name}) as is_stored
             from ok join copies c on c._row_hash = ok._row_hash
         )
-        select * exclude (rn, is_stored),
-            case when is_stored or rn > 1 then 'duplicate' else 'new' end as _status,
-            null::varchar as _conflict
+        select _line, case when is_stored or rn > 1 then 'duplicate' else 'new' end as _status,
+               null::varchar as _conflict
         from x
-        union all by name
-        select *, 'bad' as _status, null as _conflict from _parsed where _error is not null
+        union all
+        select _line, 'bad' as _status, null as _conflict from _parsed where _error is not null
         """
 
 
@@ -353,7 +358,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
         con.execute("update _parsed set _error = ?", [f"file rejected: {rejected}"])
     con.execute(_classify_sql(source))
 
-    counts = dict(con.execute("select _status, count(*) from _classified group by 1").fetchall())
+    counts = dict(con.execute("select _status, count(*) from _status group by 1").fetchall())
     result.rows_new = counts.get("new", 0)
     result.rows_duplicate = counts.get("duplicate", 0)
     result.rows_quarantined = counts.get("bad", 0) + counts.get("conflict", 0)
@@ -368,14 +373,17 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
     try:
         con.execute(
             f"""insert into raw.{source.name} ({cols}, _extra, _file, _line, _row_hash, _raw, _run_id, _loaded_at)
-                select {cols}, _extra, ?, _line, _row_hash, _raw, ?, ? from _classified
-                where _status = 'new' order by _line""",
+                select {cols}, _extra, ?, _line, _row_hash, _raw, ?, ? from _parsed p
+                semi join (select _line from _status where _status = 'new') s on s._line = p._line
+                order by _line""",
             [landing.relpath, run_id, now],
         )
         con.execute(
             f"""insert into raw.quarantine
-                select ?, ?, _line, coalesce(_error, _conflict), _raw, cast({_quote(source.key)} as varchar), ?, ?
-                from _classified where _status in ('bad', 'conflict') order by _line""",
+                select ?, ?, p._line, coalesce(p._error, s._conflict), p._raw, cast(p.{_quote(source.key)} as varchar),
+                       ?, ?
+                from _parsed p join _status s on s._line = p._line
+                where s._status in ('bad', 'conflict') order by p._line""",
             [landing.source, landing.relpath, run_id, now],
         )
         result.seconds = time.perf_counter() - started
@@ -385,7 +393,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
         con.execute("rollback")
         raise
     finally:
-        for temp in ("_land", "_parsed", "_classified"):
+        for temp in ("_land", "_parsed", "_status"):
             con.execute(f"drop table if exists {temp}")
     return result
 
