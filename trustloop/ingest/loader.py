@@ -237,7 +237,7 @@ def parse_statements(source: Source) -> list[str]:
 
 
 def _classify_sql(source: Source) -> str:
-    """Temp table ``_status``: the ``_line`` of every parsed row with its _status new|duplicate|conflict|bad
+    """Temp table ``_row_status``: the ``_line`` of every parsed row with its _status new|duplicate|conflict|bad
     (and the conflict's reason).
 
     Only the key, line and row hash take part: the rows' values and text stay in ``_parsed``, which the
@@ -247,7 +247,7 @@ def _classify_sql(source: Source) -> str:
     key = _quote(source.key)
     if source.grain == "event":
         return f"""
-        create or replace temp table _status as
+        create or replace temp table _row_status as
         with ok as (select {key}, _line, _row_hash from _parsed where _error is null),
         stored as (
             select r.{key}, r._row_hash as stored_hash, r._file as stored_file, r._line as stored_line
@@ -289,7 +289,7 @@ def _classify_sql(source: Source) -> str:
         select _line, 'bad' as _status, null as _conflict from _parsed where _error is not null
         """
     return f"""
-        create or replace temp table _status as
+        create or replace temp table _row_status as
         with ok as (select _line, _row_hash from _parsed where _error is null),
         copies as (select _row_hash, min(_line) as copy_line from ok group by _row_hash),
         x as (
@@ -358,7 +358,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
         con.execute("update _parsed set _error = ?", [f"file rejected: {rejected}"])
     con.execute(_classify_sql(source))
 
-    counts = dict(con.execute("select _status, count(*) from _status group by 1").fetchall())
+    counts = dict(con.execute("select _status, count(*) from _row_status group by 1").fetchall())
     result.rows_new = counts.get("new", 0)
     result.rows_duplicate = counts.get("duplicate", 0)
     result.rows_quarantined = counts.get("bad", 0) + counts.get("conflict", 0)
@@ -374,7 +374,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
         con.execute(
             f"""insert into raw.{source.name} ({cols}, _extra, _file, _line, _row_hash, _raw, _run_id, _loaded_at)
                 select {cols}, _extra, ?, _line, _row_hash, _raw, ?, ? from _parsed p
-                semi join (select _line from _status where _status = 'new') s on s._line = p._line
+                semi join (select _line from _row_status where _status = 'new') s on s._line = p._line
                 order by _line""",
             [landing.relpath, run_id, now],
         )
@@ -382,7 +382,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
             f"""insert into raw.quarantine
                 select ?, ?, p._line, coalesce(p._error, s._conflict), p._raw, cast(p.{_quote(source.key)} as varchar),
                        ?, ?
-                from _parsed p join _status s on s._line = p._line
+                from _parsed p join _row_status s on s._line = p._line
                 where s._status in ('bad', 'conflict') order by p._line""",
             [landing.source, landing.relpath, run_id, now],
         )
@@ -393,7 +393,7 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
         con.execute("rollback")
         raise
     finally:
-        for temp in ("_land", "_parsed", "_status"):
+        for temp in ("_land", "_parsed", "_row_status"):
             con.execute(f"drop table if exists {temp}")
     return result
 
