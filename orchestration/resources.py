@@ -16,6 +16,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
+from orchestration import dbt_state
 from trustloop.locking import run_lock
 from trustloop.settings import apply_environment, get_settings
 from trustloop.warehouse import open_connection
@@ -42,6 +43,18 @@ class TrustloopDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args):  # noqa: ARG002 - dagster-dbt's signature
         return None
+
+    def cli(self, args, *, target_path: Path | None = None, context=None, **kwargs):
+        """dagster-dbt's ``cli``, with the invocation's folder seeded with the partial-parse state first.
+
+        dagster-dbt would copy target/partial_parse.msgpack itself, as it is; ``dbt_state.seed`` also makes
+        it valid for this warehouse when it was parsed for another one of the same name (see dbt_state).
+        """
+        target_path = target_path or self._get_unique_target_path(context=context)
+        folder = target_path if target_path.is_absolute() else Path(self.project_dir) / target_path
+        with contextlib.suppress(Exception):  # an optimisation: never the reason a dbt step fails
+            dbt_state.seed(folder, _target_dir())
+        return super().cli(args, target_path=target_path, context=context, **kwargs)
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -75,23 +88,23 @@ KEEP_SECONDS = 24 * 3600
 def keep_dbt_state(invocation_dir: Path) -> None:
     """After a dbt invocation: publish its partial-parse state, and prune old invocation folders.
 
-    dagster-dbt gives every invocation a folder of its own under target/, and seeds it with
-    target/partial_parse.msgpack when there is one: publishing the newest state there lets the next
-    invocation parse only what changed (dbt still re-parses in full when the profile's values
-    differ, e.g. another warehouse). Without pruning, the folders would grow with every run.
+    dagster-dbt gives every invocation a folder of its own under target/, which
+    TrustloopDbtCliResource.cli seeds with target/partial_parse.msgpack when there is one: publishing
+    the newest state there lets the next invocation parse only what changed, whatever the warehouse
+    (dbt_state). Without pruning, the folders would grow with every run.
     """
     with contextlib.suppress(OSError):  # housekeeping: never the reason a dbt step fails
         _keep_dbt_state(invocation_dir)
 
 
+def _target_dir() -> Path:
+    return Path(dbt_project.project_dir) / dbt_project.target_path
+
+
 def _keep_dbt_state(invocation_dir: Path) -> None:
-    target = Path(dbt_project.project_dir) / dbt_project.target_path
+    target = _target_dir()
     invocation_dir = invocation_dir if invocation_dir.is_absolute() else dbt_project.project_dir / invocation_dir
-    state = invocation_dir / "partial_parse.msgpack"
-    if state.exists():
-        staged = target / f".partial_parse.{os.getpid()}.msgpack"
-        shutil.copyfile(state, staged)
-        os.replace(staged, target / "partial_parse.msgpack")
+    dbt_state.publish(invocation_dir, target)
     if invocation_dir.name.startswith("parse-"):
         shutil.rmtree(invocation_dir, ignore_errors=True)
     for old in stale_invocations(target, time.time(), keep=invocation_dir):
