@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from trustloop.ingest.loader import ingest_source
 
@@ -27,14 +25,6 @@ def event(**overrides):
     }
     row.update(overrides)
     return row
-
-
-@pytest.fixture()
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
-    connection.execute("set TimeZone = 'UTC'")
-    yield connection
-    connection.close()
 
 
 def write(landing: Path, rel: str, text: str | bytes) -> Path:

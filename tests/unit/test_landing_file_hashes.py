@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
-import pytest
-
 from trustloop.ingest import loader
 from trustloop.ingest.loader import file_sha256, ingest_source
 
@@ -19,14 +16,6 @@ HEADER = (
 
 def ticket(ticket_id: str) -> str:
     return f"{ticket_id},2026-03-02T10:00:00Z,2026-03-02T09:00:00Z,chat,billing_refund,normal,C1,open,,s,d,10.5,4,0,,"
-
-
-@pytest.fixture()
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
-    connection.execute("set TimeZone = 'UTC'")
-    yield connection
-    connection.close()
 
 
 def hashes(con) -> list[tuple]:
