@@ -14,7 +14,9 @@ A file's content hash is read once: ``landing.file_hashes`` keeps it by the
 file's absolute path, size and modification time (ns), as the landing sensor's
 cursor and the no-op check do, so a run does not re-read the whole landing
 history to find the few new files. A hash is kept only when the file's size and
-modification time were the same before and after it was read.
+modification time were the same before and after it was read, and the file was
+last modified more than SETTLE_SECONDS ago (a write within the same timestamp
+tick as the last one could otherwise leave size and time unchanged).
 """
 
 from __future__ import annotations
@@ -154,9 +156,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+SETTLE_SECONDS = 2
+
+
 def landing_sha256(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
     """A landing file's content hash and size: from ``landing.file_hashes`` when the file is unchanged
-    (same absolute path, size and mtime), else read, and kept when the file held still while read."""
+    (same absolute path, size and mtime), else read, and kept when the file held still while read and
+    had settled (not modified in the last SETTLE_SECONDS)."""
     key = str(path.resolve())
     before = path.stat()
     known = con.execute(
@@ -167,7 +173,8 @@ def landing_sha256(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int
         return known[0], before.st_size
     sha = file_sha256(path)
     after = path.stat()
-    if (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
+    settled = time.time_ns() - after.st_mtime_ns > SETTLE_SECONDS * 1_000_000_000
+    if settled and (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
         con.execute("delete from landing.file_hashes where path = ?", [key])
         con.execute("insert into landing.file_hashes values (?, ?, ?, ?, ?)",
                     [key, after.st_size, after.st_mtime_ns, sha, _now()])
