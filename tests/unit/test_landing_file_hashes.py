@@ -24,16 +24,22 @@ def settle(path: Path, seconds: int = 60) -> None:
     os.utime(path, ns=(mtime, mtime))
 
 
+def deliver(landing: Path, name: str, ticket_id: str) -> Path:
+    """A tickets file of one ticket in ``landing``, delivered a while ago (settled)."""
+    path = landing / "tickets" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{HEADER}\n{ticket(ticket_id)}\n")
+    settle(path)
+    return path
+
+
 def hashes(con) -> list[tuple]:
     return con.execute("select path, size_bytes, mtime_ns, sha256 from landing.file_hashes order by path").fetchall()
 
 
 def test_files_are_hashed_once_and_new_content_is_read(con, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
-    (landing / "tickets").mkdir(parents=True)
-    first = landing / "tickets" / "a.csv"
-    first.write_text(f"{HEADER}\n{ticket('T1')}\n")
-    settle(first)
+    first = deliver(landing, "a.csv", "T1")
     [loaded] = ingest_source(con, landing, "tickets", "run-1")
     stat = first.stat()
     assert loaded.rows_new == 1
@@ -81,10 +87,7 @@ def test_files_are_hashed_once_and_new_content_is_read(con, tmp_path, monkeypatc
 
 def test_a_file_that_changes_while_it_is_read_is_not_kept(con, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
-    (landing / "tickets").mkdir(parents=True)
-    growing = landing / "tickets" / "a.csv"
-    growing.write_text(f"{HEADER}\n{ticket('T1')}\n")
-    settle(growing)
+    growing = deliver(landing, "a.csv", "T1")
 
     def hash_while_appended(path: Path) -> str:
         sha = file_sha256(path)
