@@ -260,13 +260,13 @@ def parse_statements(source: Source) -> list[str]:
         final.append(f"{f'coalesce({v}, {c.default})' if c.default is not None else v} as {_quote(c.name)}")
     hashed = ", ".join(f"coalesce(cast({_quote(c)} as varchar), chr(30))" for c in source.column_names)
     return [
-        "create or replace temp table _t as select _line, _raw, _pre_error, _extra, "
+        "create or replace temp table _t as select _line, _pre_error, _extra, "
         + ", ".join(trimmed) + " from _land",
         "create or replace temp table _v as select *, " + ", ".join(values) + " from _t",
         f"""create or replace temp table _parsed as
             select *, sha256(concat_ws(chr(31), {hashed})) as _row_hash
             from (
-                select {", ".join(final)}, _extra, _line, _raw,
+                select {", ".join(final)}, _extra, _line,
                        coalesce(_pre_error, nullif(concat_ws('; ', {", ".join(errors)}), '')) as _error
                 from _v
             )""",
@@ -406,21 +406,22 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
         result.error = f"{landing.relpath}: {rejected}"
 
     cols = ", ".join(_quote(c) for c in source.column_names)
+    pcols = ", ".join("p." + _quote(c) for c in source.column_names)
     now = _now()
     con.execute("begin transaction")
     try:
         con.execute(
             f"""insert into raw.{source.name} ({cols}, _extra, _file, _line, _row_hash, _raw, _run_id, _loaded_at)
-                select {cols}, _extra, ?, _line, _row_hash, _raw, ?, ? from _parsed p
-                semi join (select _line from _row_status where _status = 'new') s on s._line = p._line
-                order by _line""",
+                select {pcols}, p._extra, ?, p._line, p._row_hash, l._raw, ?, ?
+                from _parsed p join _land l on l._line = p._line
+                semi join (select _line from _row_status where _status = 'new') s on s._line = p._line""",
             [landing.relpath, run_id, now],
         )
         con.execute(
             f"""insert into raw.quarantine
-                select ?, ?, p._line, coalesce(p._error, s._conflict), p._raw, cast(p.{_quote(source.key)} as varchar),
+                select ?, ?, p._line, coalesce(p._error, s._conflict), l._raw, cast(p.{_quote(source.key)} as varchar),
                        ?, ?
-                from _parsed p join _row_status s on s._line = p._line
+                from _parsed p join _row_status s on s._line = p._line join _land l on l._line = p._line
                 where s._status in ('bad', 'conflict') order by p._line""",
             [landing.source, landing.relpath, run_id, now],
         )

@@ -14,6 +14,7 @@ DuckDB through Arrow.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,30 +46,18 @@ def _decode(raw: bytes) -> tuple[str, str | None]:
         return raw.decode("utf-8", errors="replace"), f"not valid UTF-8 at byte {exc.start}"
 
 
-def _insert_batch(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[list]) -> None:
-    if not rows:
-        return
-    data = list(zip(*rows, strict=True))
-    arrays = [pa.array(data[0], pa.int64())] + [pa.array(col, pa.string()) for col in data[1:]]
-    batch = pa.Table.from_arrays(arrays, names=columns)
-    con.register("_tl_batch", batch)
-    try:
-        con.execute(f"insert into {table} select * from _tl_batch")
-    finally:
-        con.unregister("_tl_batch")
-
-
 # ------------------------------------------------------------ lines, fast
 
 
 BLOCK_BYTES = 32 << 20
 
 
-def _decode_block(data: bytes) -> tuple[list[str], dict[int, str]]:
-    """Split a block of whole lines; decode it as UTF-8 (line by line only when that fails)."""
+def _split_block(data: bytes) -> tuple[list[str], dict[int, str]]:
+    """Split a block of whole lines on LF (each line keeps a trailing CR); decode it as UTF-8 (line by
+    line only when that fails)."""
     errors: dict[int, str] = {}
     try:
-        lines = data.decode("utf-8").split("\n")
+        return data.decode("utf-8").split("\n"), errors
     except UnicodeDecodeError:
         lines = []
         for i, raw in enumerate(data.split(b"\n")):
@@ -76,13 +65,21 @@ def _decode_block(data: bytes) -> tuple[list[str], dict[int, str]]:
             lines.append(text)
             if error:
                 errors[i] = error
-    return [line[:-1] if line.endswith("\r") else line for line in lines], errors
+        return lines, errors
 
 
-def _line_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str]]]:
-    """(number of the block's first line, its lines, decode errors by index), in blocks of ~32 MiB."""
+def _raw_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str], bool]]:
+    """(number of the block's first line, its lines without LF, decode errors by index, whether the last
+    line ended with LF), in blocks of ~32 MiB of whole lines; a byte-order mark opening the file is dropped."""
     line_no = 1
     rest = b""
+
+    def block(data: bytes, ended: bool):
+        lines, errors = _split_block(data)
+        if line_no == 1 and lines and lines[0].startswith("\ufeff"):
+            lines[0] = lines[0][1:]
+        return line_no, lines, errors, ended
+
     with open(path, "rb") as handle:
         while True:
             chunk = handle.read(BLOCK_BYTES)
@@ -94,16 +91,17 @@ def _line_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str]]]:
                 rest = data
                 continue
             rest = data[cut + 1 :]
-            lines, errors = _decode_block(data[:cut])
-            if line_no == 1 and lines and lines[0].startswith("\ufeff"):
-                lines[0] = lines[0][1:]
-            yield line_no, lines, errors
-            line_no += len(lines)
+            yielded = block(data[:cut], True)
+            yield yielded
+            line_no += len(yielded[1])
     if rest:
-        lines, errors = _decode_block(rest)
-        if line_no == 1 and lines and lines[0].startswith("\ufeff"):
-            lines[0] = lines[0][1:]
-        yield line_no, lines, errors
+        yield block(rest, False)
+
+
+def _line_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str]]]:
+    """(number of the block's first line, its lines without line ends, decode errors by index)."""
+    for first, lines, errors, _ in _raw_blocks(path):
+        yield first, [line[:-1] if line.endswith("\r") else line for line in lines], errors
 
 
 def _insert_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str], columns: list[list]) -> None:
@@ -118,10 +116,6 @@ def _insert_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str]
 # --------------------------------------------------------------------------- CSV
 
 
-class _MultilineRecords(Exception):
-    """A quoted field spans lines: the line-per-record fast path does not apply."""
-
-
 def _csv_table(con: duckdb.DuckDBPyConnection, width: int) -> list[str]:
     cols = [f"c{i}" for i in range(width)]
     con.execute(
@@ -132,121 +126,117 @@ def _csv_table(con: duckdb.DuckDBPyConnection, width: int) -> list[str]:
     return ["_line", "_raw", "_pre_error"] + cols
 
 
-def _header(line: str) -> list[str]:
-    return [h.strip().lower() for h in next(csv.reader([line]), [])]
+class _Window:
+    """The file's lines (with their line ends) from the first line of the record being read onwards.
+
+    ``feed()`` hands the lines to csv.reader a block at a time (C-level iteration within a block); before
+    it adds a block it drops the lines of records already taken, so a window holds about one block.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lines: list[str] = []
+        self.start = 0  # 0-based number of lines[0] in the file
+        self.taken = 0  # lines of the file that belong to records already taken
+        self.errors: dict[int, str] = {}  # decode errors by 0-based line number
+
+    def feed(self) -> Iterator[list[str]]:
+        for first, lines, errors, ended in _raw_blocks(self.path):
+            del self.lines[: self.taken - self.start]
+            self.start = self.taken
+            with_ends = [line + "\n" for line in lines]
+            if not ended:
+                with_ends[-1] = lines[-1]
+            self.lines.extend(with_ends)
+            for i, error in errors.items():
+                self.errors[first - 1 + i] = error
+            yield with_ends
+
+    def take(self, end: int) -> tuple[int, str, str | None]:
+        """The record on the lines up to ``end`` (csv.reader's line_num): its first line (1-based), raw text
+        without the final line end, and the first decode error among its lines."""
+        first = self.taken
+        lines = self.lines[first - self.start : end - self.start]
+        self.taken = end
+        raw = (lines[0] if len(lines) == 1 else "".join(lines)).rstrip("\r\n")
+        error = None
+        if self.errors:
+            error = next((self.errors[n] for n in range(first, end) if n in self.errors), None)
+        return first + 1, raw, error
 
 
-def _read_csv_fast(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """One record per line (no quoted line breaks): parse whole blocks with the C csv reader."""
+def _read_csv_rows(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str], str | None]:
+    """Fill temp table ``_land_csv`` (line, raw text, error, one text column per header column) with the
+    C csv reader, records spanning lines (quoted line breaks) included; return the header's names and why
+    the header could not be read, if it could not. Rows go to DuckDB in batches through Arrow."""
+    window = _Window(path)
+    reader = csv.reader(itertools.chain.from_iterable(window.feed()))
     names: list[str] | None = None
+    header_error: str | None = None
     table_cols: list[str] = []
-    for first, lines, errors in _line_blocks(path):
-        offset = 0
-        if names is None:
-            names = _header(lines[0]) if lines else []
-            table_cols = _csv_table(con, max(len(names), 1))
-            offset = 1
-        if any(line.count('"') & 1 for line in lines):
-            raise _MultilineRecords
-        width = len(names)
-        good_lines, good_raw, good_err, good = [], [], [], []
-        for i, record in enumerate(csv.reader(lines[offset:]), offset):
-            if not record or (len(record) == 1 and not record[0].strip() and width > 1):
-                continue  # blank line: not a row
-            error = errors.get(i)
-            if len(record) != width:
-                error = error or f"row has {len(record)} fields, the header has {width}"
-                record = [None] * width
-            good_lines.append(first + i)
-            good_raw.append(lines[i])
-            good_err.append(error)
-            good.append(record)
-        if good:
-            columns = [good_lines, good_raw, good_err] + [list(c) for c in zip(*good, strict=True)]
-            _insert_columns(con, "_land_csv", table_cols, columns)
-    return names or []
+    batch: tuple[list, list, list, list] = ([], [], [], [])
 
-
-class _LineRecorder:
-    """Feeds csv.reader line by line and remembers the raw text of each record."""
-
-    def __init__(self, handle):
-        self.handle = handle
-        self.buffer: list[str] = []
-        self.errors: list[str] = []
-        self.line_no = 0
-
-    def __iter__(self) -> Iterator[str]:
-        for raw in self.handle:
-            self.line_no += 1
-            text, error = _decode(raw)
-            if self.line_no == 1 and text.startswith("\ufeff"):
-                text = text[1:]
-            if error:
-                self.errors.append(error)
-            self.buffer.append(text)
-            yield text
-
-    def take(self) -> tuple[str, str | None]:
-        raw = "".join(self.buffer).rstrip("\r\n")
-        error = self.errors[0] if self.errors else None
-        self.buffer.clear()
-        self.errors.clear()
-        return raw, error
-
-
-def _read_csv_records(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """General path: records may span lines; the raw text of each record is kept."""
-    with open(path, "rb") as handle:
-        recorder = _LineRecorder(handle)
-        reader = csv.reader(iter(recorder))
-        try:
-            header = next(reader)
-        except StopIteration:
-            header = []
-        recorder.take()
+    def start(header: list[str]) -> int:
+        nonlocal names, table_cols
         names = [h.strip().lower() for h in header]
-        width = len(names)
-        table_cols = _csv_table(con, max(width, 1))
-        rows: list[list] = []
-        start = recorder.line_no + 1
-        while True:
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                raw, _ = recorder.take()
-                rows.append([start, raw, f"unparseable CSV: {exc}"] + [None] * width)
-                start = recorder.line_no + 1
+        table_cols = _csv_table(con, max(len(names), 1))
+        return len(names)
+
+    def flush() -> None:
+        numbers, raws, problems, records = batch
+        if numbers:
+            _insert_columns(con, "_land_csv", table_cols,
+                            [numbers, raws, problems] + [list(c) for c in zip(*records, strict=True)])
+            for column in batch:
+                column.clear()
+
+    width = 0
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            line, raw, _ = window.take(reader.line_num)
+            if names is None:
+                header_error = f"unparseable CSV header at line {line}: {exc}"
+                width = start([])
                 continue
-            raw, error = recorder.take()
+            record, error = [None] * max(width, 1), f"unparseable CSV: {exc}"
+        else:
+            line, raw, error = window.take(reader.line_num)
+            if names is None:
+                width = start(record)
+                continue
             if not record or (len(record) == 1 and not record[0].strip() and width > 1):
-                start = recorder.line_no + 1
                 continue  # blank line: not a row
             if len(record) != width:
                 error = error or f"row has {len(record)} fields, the header has {width}"
-                record = [None] * width
-            rows.append([start, raw, error] + record)
-            start = recorder.line_no + 1
-            if len(rows) >= BATCH_ROWS:
-                _insert_batch(con, "_land_csv", table_cols, rows)
-                rows = []
-        _insert_batch(con, "_land_csv", table_cols, rows)
-    return names
+                record = [None] * max(width, 1)
+        for column, value in zip(batch, (line, raw, error, record), strict=True):
+            column.append(value)
+        if len(batch[0]) >= BATCH_ROWS:
+            flush()
+    if names is None:
+        start([])
+    flush()
+    return names or [], header_error
 
 
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
-    try:
-        names = _read_csv_fast(con, path)
-    except _MultilineRecords:
-        names = _read_csv_records(con, path)
-    if not names:
-        raise FileRejected("the file is empty: no header row")
+    """``_land`` from a CSV file: every row is kept, also when the header rejects the file (its rows are
+    then quarantined with the reason)."""
+    names, header_error = _read_csv_rows(con, path)
     duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise FileRejected(f"duplicate column(s) in header: {', '.join(duplicated)}")
     missing = [c for c in source.required if c not in names]
+    if not names:
+        problem = header_error or "no header row (the file is empty or its first line is blank)"
+    elif duplicated:
+        problem = f"duplicate column(s) in header: {', '.join(duplicated)}"
+    elif missing:
+        problem = f"missing required column(s): {', '.join(missing)}"
+    else:
+        problem = None
     known = set(source.column_names)
     select = ["_line", "_raw", "_pre_error"]
     for column in source.columns:
@@ -254,7 +244,7 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Non
             select.append(f"c{names.index(column.name)} as {_quote(column.name)}")
         else:
             select.append(f"null::varchar as {_quote(column.name)}")
-    extras = [(n, f"c{i}") for i, n in enumerate(names) if n not in known]
+    extras = [(n, f"c{i}") for i, n in enumerate(names) if n not in known and names.index(n) == i]
     if extras:
         pairs = ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}', {c}" for n, c in extras)
         select.append(f"json_object({pairs})::varchar as _extra")
@@ -262,8 +252,8 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Non
         select.append("null::varchar as _extra")
     con.execute("create or replace temp table _land as select " + ", ".join(select) + " from _land_csv")
     con.execute("drop table if exists _land_csv")
-    if missing:
-        raise FileRejected(f"missing required column(s): {', '.join(missing)}")
+    if problem:
+        raise FileRejected(problem)
 
 
 # ----------------------------------------------------------------- JSONL, Parquet
