@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from trustloop.ingest.contract import Source
 
@@ -52,15 +54,15 @@ def _decode(raw: bytes) -> tuple[str, str | None]:
 BLOCK_BYTES = 32 << 20
 
 
-def _split_block(data: bytes) -> tuple[list[str], dict[int, str]]:
+def _split_block(data: memoryview) -> tuple[list[str], dict[int, str]]:
     """Split a block of whole lines on LF (each line keeps a trailing CR); decode it as UTF-8 (line by
     line only when that fails)."""
     errors: dict[int, str] = {}
     try:
-        return data.decode("utf-8").split("\n"), errors
+        return str(data, "utf-8").split("\n"), errors
     except UnicodeDecodeError:
         lines = []
-        for i, raw in enumerate(data.split(b"\n")):
+        for i, raw in enumerate(bytes(data).split(b"\n")):
             text, error = _decode(raw)
             lines.append(text)
             if error:
@@ -68,40 +70,38 @@ def _split_block(data: bytes) -> tuple[list[str], dict[int, str]]:
         return lines, errors
 
 
-def _raw_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str], bool]]:
-    """(number of the block's first line, its lines without LF, decode errors by index, whether the last
-    line ended with LF), in blocks of ~32 MiB of whole lines; a byte-order mark opening the file is dropped."""
+def _byte_blocks(path: Path) -> Iterator[tuple[int, memoryview, bool]]:
+    """(number of the block's first line, the block, whether its last line ended with LF): ~32 MiB of
+    whole lines at a time, the LF that ends a block cut off. Each block is a fresh buffer, read into
+    directly and handed on without a copy."""
     line_no = 1
     rest = b""
-
-    def block(data: bytes, ended: bool):
-        lines, errors = _split_block(data)
-        if line_no == 1 and lines and lines[0].startswith("\ufeff"):
-            lines[0] = lines[0][1:]
-        return line_no, lines, errors, ended
-
     with open(path, "rb") as handle:
         while True:
-            chunk = handle.read(BLOCK_BYTES)
-            if not chunk:
+            buffer = bytearray(len(rest) + BLOCK_BYTES)
+            buffer[: len(rest)] = rest
+            size = len(rest) + handle.readinto(memoryview(buffer)[len(rest) :])
+            if size == len(rest):
                 break
-            data = rest + chunk
-            cut = data.rfind(b"\n")
+            cut = buffer.rfind(b"\n", 0, size)
             if cut < 0:
-                rest = data
+                rest = bytes(buffer[:size])
                 continue
-            rest = data[cut + 1 :]
-            yielded = block(data[:cut], True)
-            yield yielded
-            line_no += len(yielded[1])
+            rest = bytes(buffer[cut + 1 : size])
+            yield line_no, memoryview(buffer)[:cut], True
+            line_no += buffer.count(b"\n", 0, cut) + 1
     if rest:
-        yield block(rest, False)
+        yield line_no, memoryview(rest), False
 
 
-def _line_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str]]]:
-    """(number of the block's first line, its lines without line ends, decode errors by index)."""
-    for first, lines, errors, _ in _raw_blocks(path):
-        yield first, [line[:-1] if line.endswith("\r") else line for line in lines], errors
+def _raw_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str], bool]]:
+    """(number of the block's first line, its lines without LF, decode errors by index, whether the last
+    line ended with LF); a byte-order mark opening the file is dropped."""
+    for first, data, ended in _byte_blocks(path):
+        lines, errors = _split_block(data)
+        if first == 1 and lines and lines[0].startswith("\ufeff"):
+            lines[0] = lines[0][1:]
+        yield first, lines, errors, ended
 
 
 def _insert_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str], columns: list[list]) -> None:
@@ -259,17 +259,54 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Non
 # ----------------------------------------------------------------- JSONL, Parquet
 
 
+def _jsonl_block(first: int, data: memoryview) -> pa.Table | None:
+    """The non-blank lines of a block of valid UTF-8 as (_line, _raw, _pre_error), split and trimmed of a
+    final CR by Arrow, without a Python string per line; None when the block is not valid UTF-8."""
+    if first == 1 and data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int32))
+    block = pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        lines = pc.split_pattern(block, pattern=b"\n").flatten().cast(pa.string())
+    except pa.ArrowInvalid:
+        return None
+    if pc.any(pc.ends_with(lines, "\r")).as_py():
+        lines = pc.replace_substring_regex(lines, pattern="\r$", replacement="")
+    numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
+    # blank lines are not rows: a line with a printable ASCII character is not blank; the few others are
+    # judged as str.strip() judges them
+    maybe_blank = pc.invert(pc.match_substring_regex(lines, "[!-~]")).to_numpy(zero_copy_only=False)
+    if maybe_blank.any():
+        keep = [not (blank and not line.strip()) for blank, line in zip(maybe_blank, lines.to_pylist(),
+                                                                            strict=True)]
+        lines, numbers = lines.filter(pa.array(keep)), numbers.filter(pa.array(keep))
+    return pa.table({"_line": numbers, "_raw": lines, "_pre_error": pa.nulls(len(lines), pa.string())})
+
+
+def _jsonl_block_by_line(first: int, data: memoryview) -> pa.Table:
+    """As ``_jsonl_block``, a line at a time in Python: for a block that is not valid UTF-8, each bad line
+    with its reason."""
+    lines, errors = _split_block(data)
+    if first == 1 and lines and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    keep = [i for i, line in enumerate(lines) if line.strip()]
+    return pa.table({"_line": pa.array([first + i for i in keep], pa.int64()),
+                     "_raw": pa.array([lines[i] for i in keep], pa.string()),
+                     "_pre_error": pa.array([errors.get(i) for i in keep], pa.string())})
+
+
 def _read_jsonl_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.execute("create or replace temp table _land_json (_line bigint, _raw varchar, _pre_error varchar)")
-    for first, lines, errors in _line_blocks(path):
-        keep = [i for i, line in enumerate(lines) if line.strip()]  # blank lines are not rows
-        if len(keep) < len(lines):
-            numbers = [first + i for i in keep]
-            texts = [lines[i] for i in keep]
-        else:
-            numbers, texts = list(range(first, first + len(lines))), lines
-        problems = [errors.get(i) for i in keep] if errors else [None] * len(texts)
-        _insert_columns(con, "_land_json", ["_line", "_raw", "_pre_error"], [numbers, texts, problems])
+    for first, data, _ in _byte_blocks(path):
+        table = _jsonl_block(first, data)
+        if table is None:
+            table = _jsonl_block_by_line(first, data)
+        con.register("_tl_batch", table)
+        try:
+            con.execute("insert into _land_json select * from _tl_batch")
+        finally:
+            con.unregister("_tl_batch")
 
 
 def _read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:

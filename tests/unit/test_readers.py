@@ -1,8 +1,10 @@
-"""The CSV reader (trustloop/ingest/readers.py) against a line-by-line reading of the same bytes.
+"""The landing readers (trustloop/ingest/readers.py) against line-by-line readings of the same bytes.
 
-The reader parses whole blocks of lines with the C csv reader and maps each record back to its lines;
-the oracle here feeds csv.reader one line at a time and records each record's first line, raw text and
-decode error as it goes. They must agree on every file, also when records span lines and blocks.
+CSV: the reader parses whole blocks of lines with the C csv reader and maps each record back to its
+lines; the oracle here feeds csv.reader one line at a time and records each record's first line, raw
+text and decode error as it goes. JSONL: lines are split by Arrow without a Python string per line; the
+line-at-a-time reading (used for blocks that are not valid UTF-8) is the oracle. They must agree on every
+file, also when records span lines and blocks.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 
 from trustloop.ingest import readers
 from trustloop.ingest.contract import SOURCES
-from trustloop.ingest.readers import FileRejected, _read_csv_rows, read_file
+from trustloop.ingest.readers import FileRejected, _jsonl_block, _jsonl_block_by_line, _read_csv_rows, read_file
 
 
 def oracle(data: bytes) -> tuple[list[str], str | None, list[tuple]]:
@@ -149,3 +151,24 @@ def test_a_file_rejected_by_its_header_keeps_every_row(tmp_path):
             read_file(con, path, source, "csv")
         assert con.execute("select count(*) from _land").fetchone()[0] == 2
         con.close()
+
+
+line_pieces = st.sampled_from(['{"a": 1}', "x", " ", "\t", "\r", "\n", "\r\n", "\u3000", "\x1c", "\x85",
+                               "\u00a0", "é", "\ufeff", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(line_pieces, max_size=30).map("".join), first=st.sampled_from([1, 2, 1000]))
+def test_jsonl_lines_split_by_arrow_as_line_by_line(text, first):
+    data = memoryview(text.encode())
+    assert _jsonl_block(first, data).to_pylist() == _jsonl_block_by_line(first, data).to_pylist()
+
+
+def test_a_jsonl_block_that_is_not_utf8_is_read_line_by_line(tmp_path):
+    data = memoryview(b'\xef\xbb\xbf{"a": 1}\r\n\n{"b": "\xff"}\n  \n{"c": 3}')
+    assert _jsonl_block(1, data) is None
+    assert _jsonl_block_by_line(1, data).to_pylist() == [
+        {"_line": 1, "_raw": '{"a": 1}', "_pre_error": None},
+        {"_line": 3, "_raw": '{"b": "\ufffd"}', "_pre_error": "not valid UTF-8 at byte 7"},
+        {"_line": 5, "_raw": '{"c": 3}', "_pre_error": None},
+    ]
