@@ -37,7 +37,7 @@ NOTE = "partial_parse.json"
 
 # the defaults of profiles.yml
 DEFAULT_WAREHOUSE = "../output/trustloop.duckdb"
-DEFAULT_MEMORY = "640MB"
+DEFAULT_MEMORY = "1GB"
 
 
 def profile_values(env: dict[str, str] | None = None) -> dict[str, str] | None:
@@ -46,7 +46,7 @@ def profile_values(env: dict[str, str] | None = None) -> dict[str, str] | None:
     if env.get("TRUSTLOOP_DBT_TARGET", "duckdb") != "duckdb":
         return None
     return {"warehouse": env.get("TRUSTLOOP_WAREHOUSE", DEFAULT_WAREHOUSE),
-            "memory": env.get("TRUSTLOOP_DUCKDB_MEMORY", DEFAULT_MEMORY)}
+            "memory": env.get("TRUSTLOOP_DBT_MEMORY", DEFAULT_MEMORY)}
 
 
 def database_name(warehouse: str) -> str:

@@ -16,6 +16,7 @@ disagree about which warehouse they are talking to.
 | TRUSTLOOP_DEMO_SEED       | 42                                        |
 | TRUSTLOOP_DUCKDB_THREADS  | (DuckDB default)                          |
 | TRUSTLOOP_DUCKDB_MEMORY   | 640MB (per DuckDB process; spills to disk)|
+| TRUSTLOOP_DBT_MEMORY      | 1GB (the dbt process's DuckDB; spills to disk) |
 | TRUSTLOOP_LOCK_TIMEOUT    | 600 (seconds a run waits for another run) |
 | TRUSTLOOP_SPARK_DIR       | <output>/spark (dbt on Spark: trustloop/spark.py) |
 | TRUSTLOOP_RETRAIN         | auto (train when needed: models/retrain.py) or always |
@@ -47,6 +48,10 @@ OFFLINE_ENV = {
 # to <warehouse>.tmp, which costs about 9 % at 100k tickets against 1 GB (bench/notes.md has
 # the measurements; DECISIONLOG.md the choice). Raise it where memory allows.
 DEFAULT_DUCKDB_MEMORY = "640MB"
+# dbt's process has its own DuckDB, with more room: a case-grain model at 1M tickets joins several
+# million-row aggregates at once, and under 640 MB it sometimes failed to pin memory it could not
+# spill (bench/notes.md, DECISIONLOG.md). The dbt process holds nothing else.
+DEFAULT_DBT_MEMORY = "1GB"
 
 DAGSTER_YAML = """\
 # Written by trustloop.settings: keep Dagster offline and its storage local.
@@ -99,6 +104,7 @@ class Settings:
     retrain_mode: str = "auto"
     retrain_share: float = 0.05
     retrain_days: float = 7.0
+    dbt_memory: str = DEFAULT_DBT_MEMORY
 
     @property
     def landing_is_default_demo(self) -> bool:
@@ -141,6 +147,7 @@ def get_settings() -> Settings:
         demo_seed=_env_int("TRUSTLOOP_DEMO_SEED", 42) or 0,
         duckdb_threads=_env_int("TRUSTLOOP_DUCKDB_THREADS", None),
         duckdb_memory=os.environ.get("TRUSTLOOP_DUCKDB_MEMORY", "").strip() or DEFAULT_DUCKDB_MEMORY,
+        dbt_memory=os.environ.get("TRUSTLOOP_DBT_MEMORY", "").strip() or DEFAULT_DBT_MEMORY,
         lock_timeout=_env_int("TRUSTLOOP_LOCK_TIMEOUT", 600) or 0,
         retrain_mode=os.environ.get("TRUSTLOOP_RETRAIN", "").strip().lower() or "auto",
         retrain_share=_env_float("TRUSTLOOP_RETRAIN_SHARE", 0.05),
@@ -161,8 +168,9 @@ def apply_environment(settings: Settings | None = None) -> Settings:
     os.environ["TRUSTLOOP_OUTPUT_DIR"] = str(settings.output_dir)
     os.environ["TRUSTLOOP_POLICY"] = str(settings.policy_file)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    # the dbt profile reads the same DuckDB limits
+    # the dbt profile reads its DuckDB limits from these
     os.environ["TRUSTLOOP_DUCKDB_MEMORY"] = settings.duckdb_memory
+    os.environ["TRUSTLOOP_DBT_MEMORY"] = settings.dbt_memory
     if settings.duckdb_threads:
         os.environ["TRUSTLOOP_DUCKDB_THREADS"] = str(settings.duckdb_threads)
     os.environ["DBT_PROFILES_DIR"] = str(settings.dbt_project_dir)

@@ -23,9 +23,9 @@ from trustloop.settings import DBT_PROJECT_DIR
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 
-def parse(target: Path, warehouse: Path, memory: str = "640MB") -> tuple[list[str], dict]:
+def parse(target: Path, warehouse: Path, memory: str = dbt_state.DEFAULT_MEMORY) -> tuple[list[str], dict]:
     """`dbt parse` into ``target``; returns dbt's log messages and the manifest's relation names."""
-    env = dict(os.environ, TRUSTLOOP_WAREHOUSE=str(warehouse), TRUSTLOOP_DUCKDB_MEMORY=memory,
+    env = dict(os.environ, TRUSTLOOP_WAREHOUSE=str(warehouse), TRUSTLOOP_DBT_MEMORY=memory,
                TRUSTLOOP_DBT_TARGET="duckdb", DBT_PROFILES_DIR=str(DBT_PROJECT_DIR),
                DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     subprocess.run([DBT, "parse", "--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(target),
@@ -58,13 +58,13 @@ def test_a_state_parsed_for_one_warehouse_serves_another_of_the_same_name(full_p
     published = tmp_path / "published"
     assert not any("Partial parsing enabled" in m for m in full_log)
     # the hash this module computes is the one dbt stored
-    assert stored_hash(tmp_path / "full") == dbt_state.profile_hash(str(first), "640MB")
+    assert stored_hash(tmp_path / "full") == dbt_state.profile_hash(str(first), dbt_state.DEFAULT_MEMORY)
     assert json.loads((published / dbt_state.NOTE).read_text()) == {"warehouse": str(first)}
 
     # seeded for the second warehouse: re-keyed, and dbt takes it (no full parse)
     env = {"TRUSTLOOP_WAREHOUSE": str(second)}
     assert dbt_state.seed(tmp_path / "reused", published, env) is True
-    assert stored_hash(tmp_path / "reused") == dbt_state.profile_hash(str(second), "640MB")
+    assert stored_hash(tmp_path / "reused") == dbt_state.profile_hash(str(second), dbt_state.DEFAULT_MEMORY)
     reused_log, reused_relations = parse(tmp_path / "reused", second)
     assert not any("profile has changed" in m for m in reused_log)
     assert any("skipping partial parsing" in m or "Partial parsing enabled" in m for m in reused_log)
@@ -81,7 +81,7 @@ def test_a_state_it_cannot_vouch_for_is_copied_as_it_is(full_parse, tmp_path):
     cases = {
         "another name": {"TRUSTLOOP_WAREHOUSE": str(tmp_path / "b" / "other.duckdb")},
         "other settings": {"TRUSTLOOP_WAREHOUSE": str(tmp_path / "b" / "warehouse.duckdb"),
-                           "TRUSTLOOP_DUCKDB_MEMORY": "2GB"},
+                           "TRUSTLOOP_DBT_MEMORY": "2GB"},
         "another target": {"TRUSTLOOP_WAREHOUSE": str(tmp_path / "b" / "warehouse.duckdb"),
                            "TRUSTLOOP_DBT_TARGET": "spark"},
     }

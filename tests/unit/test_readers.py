@@ -19,7 +19,13 @@ from hypothesis import strategies as st
 
 from trustloop.ingest import readers
 from trustloop.ingest.contract import SOURCES
-from trustloop.ingest.readers import FileRejected, _jsonl_block, _jsonl_block_by_line, _read_csv_rows, read_file
+from trustloop.ingest.readers import (
+    FileRejected,
+    _jsonl_block,
+    _jsonl_block_by_line,
+    _read_csv_rows,
+    read_file,
+)
 
 
 def oracle(data: bytes) -> tuple[list[str], str | None, list[tuple]]:
