@@ -15,7 +15,7 @@ disagree about which warehouse they are talking to.
 | TRUSTLOOP_DEMO_TICKETS    | 20000                                     |
 | TRUSTLOOP_DEMO_SEED       | 42                                        |
 | TRUSTLOOP_DUCKDB_THREADS  | (DuckDB default)                          |
-| TRUSTLOOP_DUCKDB_MEMORY   | 640MB (per DuckDB process; spills to disk)|
+| TRUSTLOOP_DUCKDB_MEMORY   | 640MB (trustloop's own DuckDB; spills to disk)|
 | TRUSTLOOP_DBT_MEMORY      | 1GB (the dbt process's DuckDB; spills to disk) |
 | TRUSTLOOP_LOCK_TIMEOUT    | 600 (seconds a run waits for another run) |
 | TRUSTLOOP_SPARK_DIR       | <output>/spark (dbt on Spark: trustloop/spark.py) |
@@ -50,7 +50,7 @@ OFFLINE_ENV = {
 DEFAULT_DUCKDB_MEMORY = "640MB"
 # dbt's process has its own DuckDB, with more room: a case-grain model at 1M tickets joins several
 # million-row aggregates at once, and under 640 MB it sometimes failed to pin memory it could not
-# spill (bench/notes.md, DECISIONLOG.md). The dbt process holds nothing else.
+# spill (bench/notes.md, DECISIONLOG.md). Little else lives in the dbt process.
 DEFAULT_DBT_MEMORY = "1GB"
 
 DAGSTER_YAML = """\
