@@ -54,12 +54,13 @@ def _decode(raw: bytes) -> tuple[str, str | None]:
 BLOCK_BYTES = 32 << 20
 
 
-def _split_block(data: memoryview) -> tuple[list[str], dict[int, str]]:
+def _split_block(first: int, data: memoryview) -> tuple[list[str], dict[int, str]]:
     """Split a block of whole lines on LF (each line keeps a trailing CR); decode it as UTF-8 (line by
-    line only when that fails)."""
+    line only when that fails). ``first`` is the number of the block's first line: a byte-order mark
+    opening the file is dropped."""
     errors: dict[int, str] = {}
     try:
-        return str(data, "utf-8").split("\n"), errors
+        lines = str(data, "utf-8").split("\n")
     except UnicodeDecodeError:
         lines = []
         for i, raw in enumerate(bytes(data).split(b"\n")):
@@ -67,7 +68,9 @@ def _split_block(data: memoryview) -> tuple[list[str], dict[int, str]]:
             lines.append(text)
             if error:
                 errors[i] = error
-        return lines, errors
+    if first == 1 and lines[0].startswith("\ufeff"):
+        lines[0] = lines[0][1:]
+    return lines, errors
 
 
 def _byte_blocks(path: Path) -> Iterator[tuple[int, memoryview, bool]]:
@@ -96,11 +99,9 @@ def _byte_blocks(path: Path) -> Iterator[tuple[int, memoryview, bool]]:
 
 def _raw_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str], bool]]:
     """(number of the block's first line, its lines without LF, decode errors by index, whether the last
-    line ended with LF); a byte-order mark opening the file is dropped."""
+    line ended with LF)."""
     for first, data, ended in _byte_blocks(path):
-        lines, errors = _split_block(data)
-        if first == 1 and lines and lines[0].startswith("\ufeff"):
-            lines[0] = lines[0][1:]
+        lines, errors = _split_block(first, data)
         yield first, lines, errors, ended
 
 
@@ -286,9 +287,7 @@ def _jsonl_block(first: int, data: memoryview) -> pa.Table | None:
 def _jsonl_block_by_line(first: int, data: memoryview) -> pa.Table:
     """As ``_jsonl_block``, a line at a time in Python: for a block that is not valid UTF-8, each bad line
     with its reason."""
-    lines, errors = _split_block(data)
-    if first == 1 and lines and lines[0].startswith("\ufeff"):
-        lines[0] = lines[0][1:]
+    lines, errors = _split_block(first, data)
     lines = [line[:-1] if line.endswith("\r") else line for line in lines]
     keep = [i for i, line in enumerate(lines) if line.strip()]
     return pa.table({"_line": pa.array([first + i for i in keep], pa.int64()),
