@@ -90,6 +90,26 @@ def test_missing_required_column_rejects_the_file_and_the_run_goes_on(con, tmp_p
     assert reasons == ["file rejected: missing required column(s): priority"] * 2
 
 
+def test_a_bad_csv_header_rejects_the_file_with_every_row_quarantined(con, tmp_path):
+    """A column named twice, a blank first line, a header the csv module cannot parse: rejected, and
+    every row counted and quarantined with the reason (none dropped, the run goes on)."""
+    body = GOOD_TICKET + "\n" + GOOD_TICKET.replace("T1", "T2") + "\n"
+    write(tmp_path, "tickets/a_twice.csv", TICKET_HEADER + ",priority\n" + body.replace("\n", ",x\n"))
+    write(tmp_path, "tickets/b_blank.csv", "\n" + TICKET_HEADER + "\n" + body)
+    write(tmp_path, "tickets/c_cr.csv", TICKET_HEADER.replace(",", ",\r", 1) + "\n" + body)
+    write(tmp_path, "tickets/d_good.csv", TICKET_HEADER + "\n" + GOOD_TICKET + "\n")
+    twice, blank, cr, good = load(con, tmp_path, "tickets")
+    assert [r.status for r in (twice, blank, cr)] == ["rejected"] * 3
+    assert twice.error == "tickets/a_twice.csv: duplicate column(s) in header: priority"
+    assert blank.error == "tickets/b_blank.csv: no header row (the file is empty or its first line is blank)"
+    assert cr.error.startswith("tickets/c_cr.csv: unparseable CSV header at line 1: ")
+    assert [(r.rows_read, r.rows_loaded, r.rows_quarantined) for r in (twice, blank, cr)] == [
+        (2, 0, 2), (3, 0, 3), (2, 0, 2)]
+    assert good.status == "loaded" and good.rows_new == 1
+    rejected = [(f, r) for f, _l, r, _ in quarantine(con) if f != "tickets/d_good.csv"]
+    assert len(rejected) == 7 and all(r.startswith("file rejected: ") for _f, r in rejected)
+
+
 def test_jsonl_unparseable_lines_non_objects_and_bad_utf8(con, tmp_path):
     lines = [
         json.dumps(event()).encode(),
