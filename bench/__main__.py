@@ -4,6 +4,8 @@
     python -m bench --sizes 10000,100000,1000000
     make bench                            # the same as the first line
     python -m bench --render-only         # results.md again from results.json (after editing notes.md)
+    python -m bench --sizes 1000000 --seed 11        # another generated folder at the same scale
+    python -m bench --landing PATH [--landing PATH2]  # your own landing folders (copied, never changed)
 
 For each size: generate a demo landing folder (timed), compute the floor
 (bench/floor.py: the metrics export with bare DuckDB), then, as whole
@@ -14,6 +16,13 @@ file (`run --force`: every model rebuilt, nothing read). Wall time and peak
 RSS of each; ratios to the floor and to the full run. Results go to
 bench/results.md (and bench/results.json); bench/notes.md, the analysis of
 where the time goes and of any missed target, is appended to results.md.
+
+With ``--landing``, existing landing folders are measured instead of generated
+ones: each is copied into the scratch folder first (the ~1 % increment is
+added to the copy), its size in tickets is the number of distinct ticket ids
+the full run stored, and the results go to ``<work>/results.md`` unless
+``--results`` says otherwise (bench/results.md and its notes stay those of
+the generated folders).
 """
 
 from __future__ import annotations
@@ -50,26 +59,65 @@ def add_increment(landing: Path, tickets: int, workdir: Path) -> int:
     return write_increment(landing, max(tickets // 100, 50), workdir)
 
 
-def bench_size(tickets: int, root: Path, keep: bool) -> dict:
-    from trustloop.demo.generator import generate  # noqa: F401  (import cost outside the timings)
+DEFAULT_SEED = 5
 
-    work = root / f"n{tickets}"
+
+def _prepare(work: Path) -> dict[str, str]:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    return dict(os.environ, TRUSTLOOP_OUTPUT_DIR=str(work / "output"), TRUSTLOOP_LANDING_DIR=str(work / "landing"),
+                TRUSTLOOP_WAREHOUSE=str(work / "output" / "warehouse.duckdb"), DAGSTER_HOME=str(work / "dagster"))
+
+
+def stored_tickets(warehouse: Path) -> int:
+    """Distinct ticket ids in a warehouse's raw tickets (the size of a landing folder not generated here)."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute("select count(distinct ticket_id) from raw.tickets").fetchone()[0]
+
+
+def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None) -> dict:
+    """Floor, full run, ~1 % new files, incremental, no-op and forced runs on ``work/landing``."""
     landing = work / "landing"
-    env = dict(os.environ, TRUSTLOOP_OUTPUT_DIR=str(work / "output"), TRUSTLOOP_LANDING_DIR=str(landing),
-               TRUSTLOOP_WAREHOUSE=str(work / "output" / "warehouse.duckdb"), DAGSTER_HOME=str(work / "dagster"))
-    result: dict = {"tickets": tickets}
-    result["generate"] = measure([TRUSTLOOP, "demo", "--out", str(landing), "--tickets", str(tickets),
-                                  "--seed", "5", "--no-progress"], env)
     result["landing_bytes"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
     result["floor"] = measure([PY, "-m", "bench.floor", str(landing), "--out", str(work / "floor.csv")], env)
     result["full"] = measure([TRUSTLOOP, "run"], env)
-    result["increment_files"] = add_increment(landing, tickets, work)
+    result["tickets"] = tickets if tickets is not None else stored_tickets(work / "output" / "warehouse.duckdb")
+    result["increment_files"] = add_increment(landing, result["tickets"], work)
     result["incremental"] = measure([TRUSTLOOP, "run"], env)
     result["noop"] = measure([TRUSTLOOP, "run"], env)
     result["forced"] = measure([TRUSTLOOP, "run", "--force"], env)
+    return result
+
+
+def bench_size(tickets: int, root: Path, keep: bool, seed: int = DEFAULT_SEED) -> dict:
+    from trustloop.demo.generator import generate  # noqa: F401  (import cost outside the timings)
+
+    work = root / f"n{tickets}"
+    env = _prepare(work)
+    result: dict = {"tickets": tickets, "landing_source": f"demo, seed {seed}"}
+    result["generate"] = measure([TRUSTLOOP, "demo", "--out", str(work / "landing"), "--tickets", str(tickets),
+                                  "--seed", str(seed), "--no-progress"], env)
+    _runs(work, env, result, tickets)
+    if not keep:
+        shutil.rmtree(work)
+    return result
+
+
+def bench_folder(source: Path, root: Path, keep: bool, index: int) -> dict:
+    """The same runs on a copy of an existing landing folder (``source`` itself is not changed)."""
+    from trustloop.demo.generator import generate  # noqa: F401
+
+    source = source.resolve()
+    if not source.is_dir():
+        raise SystemExit(f"--landing {source}: not a folder")
+    work = root / f"landing{index}"
+    env = _prepare(work)
+    shutil.copytree(source, work / "landing")
+    result: dict = {"landing_source": str(source), "generate": None}
+    _runs(work, env, result, None)
     if not keep:
         shutil.rmtree(work)
     return result
@@ -80,15 +128,17 @@ def _targets(results: list[dict]) -> list[str]:
     r = max(results, key=lambda x: x["tickets"])
     full, floor = r["full"]["seconds"], r["floor"]["seconds"]
     rss = max(r[k]["peak_rss_mib"] for k in ("full", "incremental", "noop", "forced"))
-    gen_per_million = r["generate"]["seconds"] * 1_000_000 / r["tickets"]
     checks = [
         ("full run <= 2x the floor", full / floor, 2.0, f"{full / floor:.1f}x"),
         ("incremental (1 % new files) <= 10 % of a full run", r["incremental"]["seconds"] / full, 0.10,
          f"{r['incremental']['seconds'] / full:.0%}"),
         ("no-op re-run <= 5 % of a full run", r["noop"]["seconds"] / full, 0.05, f"{r['noop']['seconds'] / full:.0%}"),
         ("peak RSS <= 2 GiB", rss / 2048, 1.0, f"{rss:,.0f} MiB"),
-        ("demo generator <= 2 min per 1M tickets", gen_per_million / 120, 1.0, f"{gen_per_million:.0f} s per 1M"),
     ]
+    if r.get("generate"):  # not for a landing folder given with --landing
+        gen_per_million = r["generate"]["seconds"] * 1_000_000 / r["tickets"]
+        checks.append(("demo generator <= 2 min per 1M tickets", gen_per_million / 120, 1.0,
+                       f"{gen_per_million:.0f} s per 1M"))
     lines = [f"Targets at {r['tickets']:,} tickets (the largest size of this run):", ""]
     for name, value, limit, shown in checks:
         verdict = "met" if value <= limit else f"**missed** by {value / limit:.1f}x"
@@ -96,7 +146,7 @@ def _targets(results: list[dict]) -> list[str]:
     return lines
 
 
-def render(results: list[dict], machine: dict) -> str:
+def render(results: list[dict], machine: dict, notes: Path | None = None) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -110,16 +160,18 @@ def render(results: list[dict], machine: dict) -> str:
     ]
     for r in results:
         full, floor = r["full"]["seconds"], r["floor"]["seconds"]
+        generated = f"{r['generate']['seconds']:.1f}" if r.get("generate") else "-"
         lines.append(
-            f"| {r['tickets']:,} | {r['landing_bytes'] / 1e6:,.0f} | {r['generate']['seconds']:.1f} | {floor:.1f} | "
+            f"| {r['tickets']:,} | {r['landing_bytes'] / 1e6:,.0f} | {generated} | {floor:.1f} | "
             f"{full:.1f} | {full / floor:.1f}x | {r['incremental']['seconds']:.1f} | "
             f"{r['incremental']['seconds'] / full:.0%} | {r['noop']['seconds']:.1f} | {r['noop']['seconds'] / full:.0%} | "
             f"{r['forced']['seconds']:.1f} | {r['full']['peak_rss_mib']:,.0f} / {r['incremental']['peak_rss_mib']:,.0f} / "
             f"{r['forced']['peak_rss_mib']:,.0f} |"
         )
-    lines += ["", *_targets(results), ""]
-    notes = HERE / "notes.md"
-    if notes.exists():
+    sources = "; ".join(f"{r['tickets']:,}: {r.get('landing_source', 'demo, seed 5')}" for r in results)
+    lines += ["", f"Landing folders (tickets: source): {sources}.", ""]
+    lines += [*_targets(results), ""]
+    if notes is not None and notes.exists():
         lines += [notes.read_text().rstrip(), ""]
     return "\n".join(lines)
 
@@ -129,27 +181,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated ticket counts")
     parser.add_argument("--work", type=Path, default=HERE / "out", help="scratch folder (git-ignored)")
     parser.add_argument("--keep", action="store_true", help="keep the landing folders and warehouses")
-    parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the generated landing folders")
+    parser.add_argument("--landing", type=Path, action="append", default=[],
+                        help="measure this existing landing folder (a copy of it) instead of generated ones; "
+                             "repeatable")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="results file (default: bench/results.md, or <work>/results.md with --landing)")
     parser.add_argument("--render-only", action="store_true",
                         help="measure nothing: write results.md again from results.json (after editing notes.md)")
     args = parser.parse_args(argv)
+    if args.results is None:
+        args.results = args.work / "results.md" if args.landing else HERE / "results.md"
+    # the analysis in notes.md is about bench/results.md's own runs: appended there only
+    notes = HERE / "notes.md" if args.results.resolve() == (HERE / "results.md").resolve() else None
     if args.render_only:
         saved = json.loads(args.results.with_suffix(".json").read_text())
-        args.results.write_text(render(saved["results"], saved["machine"]))
+        args.results.write_text(render(saved["results"], saved["machine"], notes))
         return 0
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     results = []
-    for n in sizes:
-        print(f"benchmarking {n:,} tickets ...", file=sys.stderr)
-        results.append(bench_size(n, args.work, args.keep))
-        print(json.dumps(results[-1], default=str)[:400], file=sys.stderr)
+    if args.landing:
+        for index, folder in enumerate(args.landing, 1):
+            print(f"benchmarking {folder} ...", file=sys.stderr)
+            results.append(bench_folder(folder, args.work, args.keep, index))
+            print(json.dumps(results[-1], default=str)[:400], file=sys.stderr)
+    else:
+        for n in [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]:
+            print(f"benchmarking {n:,} tickets ...", file=sys.stderr)
+            results.append(bench_size(n, args.work, args.keep, args.seed))
+            print(json.dumps(results[-1], default=str)[:400], file=sys.stderr)
     machine = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": f"{platform.system()} {platform.machine()}",
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
-    args.results.write_text(render(results, machine))
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(render(results, machine, notes))
     args.results.with_suffix(".json").write_text(json.dumps({"machine": machine, "results": results}, indent=2))
     print(args.results.read_text())
     return 0

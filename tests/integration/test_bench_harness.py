@@ -1,0 +1,64 @@
+"""The benchmark harness on a landing folder it did not generate (`python -m bench --landing`).
+
+Checks what the harness writes, not how fast anything is: every run measured as a whole process,
+the folder's size counted from the warehouse, the ~1 % increment added to a copy (the folder given
+is left as it was), and the results written beside the runs, not over bench/results.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CONTRACT_SAMPLE, PROJECT
+
+pytestmark = pytest.mark.slow
+
+LANDING = CONTRACT_SAMPLE / "landing"
+
+
+def _fingerprint(folder):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_harness_measures_a_given_landing_folder_without_changing_it(tmp_path):
+    committed = (PROJECT / "bench" / "results.md").read_bytes()
+    before = _fingerprint(LANDING)
+    work = tmp_path / "work"
+    proc = subprocess.run([sys.executable, "-m", "bench", "--landing", str(LANDING), "--work", str(work), "--keep"],
+                          cwd=PROJECT, capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    saved = json.loads((work / "results.json").read_text())
+    (result,) = saved["results"]
+    expected = json.loads((CONTRACT_SAMPLE / "expected_counts.json").read_text())
+    assert result["tickets"] == expected["tickets_distinct"] == 400
+    assert result["landing_source"] == str(LANDING.resolve())
+    assert result["generate"] is None
+    assert result["landing_bytes"] == sum(p.stat().st_size for p in LANDING.rglob("*") if p.is_file())
+    # 50 tickets (the minimum increment) as new text files: tickets, agent-log events and QA reviews, incidents
+    assert result["increment_files"] >= 3
+    for run in ("floor", "full", "incremental", "noop", "forced"):
+        assert result[run]["returncode"] == 0 and result[run]["seconds"] > 0 and result[run]["peak_rss_mib"] > 0, run
+    # the floor computed the export from the copy as given (before the increment): the sample's 719 rows
+    with open(work / "landing1" / "floor.csv") as floor:
+        assert sum(1 for _ in floor) == 1 + 719
+    copied = work / "landing1" / "landing"
+    added = sorted(p.name for p in copied.rglob("zz_increment_*"))
+    assert len(added) == result["increment_files"]
+    assert {k: v for k, v in _fingerprint(copied).items() if "zz_increment_" not in k} == before
+
+    table = (work / "results.md").read_text()
+    row = next(line for line in table.splitlines() if line.startswith("| 400 |"))
+    assert row.split("|")[3].strip() == "-"  # nothing generated
+    assert f"Landing folders (tickets: source): 400: {LANDING.resolve()}." in table
+    assert "- full run <= 2x the floor:" in table and "demo generator" not in table
+    assert "## Where the time and memory go" not in table  # bench/notes.md belongs to bench/results.md
+
+    assert _fingerprint(LANDING) == before  # the increment went into the copy
+    assert (PROJECT / "bench" / "results.md").read_bytes() == committed
