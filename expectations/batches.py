@@ -1,5 +1,5 @@
 """Batch builders shared by the suites: schema, rows, weekly volume, null rates,
-per-file reconciliation, pass-rate drift.
+values outside a vocabulary, per-file reconciliation, pass-rate drift.
 
 Each builder returns a :class:`~expectations.core.Batch`: a DuckDB query (the
 aggregates run inside DuckDB over the whole table; only their small result
@@ -230,11 +230,12 @@ def weekly_volume_batch(table: str, time_column: str) -> Batch:
 # ------------------------------------------------------------------ null rates
 
 
-def null_rates_batch(table: str) -> Batch:
-    """Share of NULLs per rule of ``Thresholds.null_rates[table]``, computed over the whole table."""
+def null_rates_batch(table: str, *, blocking: bool = True) -> Batch:
+    """Share of NULLs per rule of ``Thresholds.null_rates[table]`` (its blocking rules, or with
+    ``blocking=False`` the others), computed over the whole table."""
 
     def query(t: Thresholds) -> str:
-        rules = t.null_rates.get(table, ())
+        rules = [r for r in t.null_rates.get(table, ()) if r.blocking == blocking]
         if not rules:
             return (
                 "select cast(null as varchar) as rule, cast(null as varchar) as column_name, "
@@ -266,6 +267,41 @@ def null_rates_batch(table: str) -> Batch:
         query=query,
         expectations=expectations,
         index_columns=("rule", "rows", "nulls", "null_rate", "ceiling"),
+        observe=True,
+    )
+
+
+# ------------------------------------------------------------------ values outside a vocabulary
+
+
+def unknown_values_batch(table: str, column: str, known: Sequence[str], max_share: Callable[[Thresholds], float]) -> Batch:
+    """The share of ``table``'s rows (whole table) whose ``column`` is outside ``known``, against a ceiling."""
+
+    def query(t: Thresholds) -> str:
+        values = ", ".join(_literal(v) for v in known)
+        return f"""select {_literal(column)} as column_name, count(*) as rows,
+                          count(*) filter (where {_ident(column)} not in ({values})) as unknown,
+                          coalesce(count(*) filter (where {_ident(column)} not in ({values}))
+                                   / nullif(count(*), 0), 0.0)::double as unknown_share,
+                          {float(max_share(t))}::double as ceiling,
+                          array_to_string((list(distinct {_ident(column)} order by {_ident(column)})
+                              filter (where {_ident(column)} not in ({values})))[:10], ', ') as examples
+                   from {table}"""
+
+    def expectations(_: Thresholds) -> list[Any]:
+        return [
+            gx().ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="ceiling", column_B="unknown_share", or_equal=True,
+                description=f"{column} values outside the contract's stay under their ceiling in {table}",
+            )
+        ]
+
+    return Batch(
+        name=f"unknown_{column}",
+        description=f"share of {table} rows whose {column} the contract does not know (whole table)",
+        query=query,
+        expectations=expectations,
+        index_columns=("column_name", "rows", "unknown", "unknown_share", "ceiling", "examples"),
         observe=True,
     )
 

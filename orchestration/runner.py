@@ -21,6 +21,8 @@ class RunSummary:
     marts: list[tuple[str, int]] = field(default_factory=list)
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
+    # non-blocking checks (WARN severity) that failed: reported, but the run's evidence stands
+    checks_warned: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
     up_to_date: bool = False  # nothing changed since run_id: nothing was run
@@ -52,9 +54,12 @@ class RunSummary:
         lines.append(f"  marts built: {len(self.marts)}")
         for name, rows in self.marts:
             lines.append(f"    {name:<40} {rows:>10} rows")
-        lines.append(f"  checks: {self.checks_passed} passed, {len(self.checks_failed)} failed")
+        warned = f", {len(self.checks_warned)} warning(s)" if self.checks_warned else ""
+        lines.append(f"  checks: {self.checks_passed} passed, {len(self.checks_failed)} failed{warned}")
         for name in self.checks_failed:
             lines.append(f"    FAILED {name}")
+        for name in self.checks_warned:
+            lines.append(f"    WARNING {name} (not blocking: `trustloop quality` shows why)")
         for step in self.failed_steps:
             lines.append(f"  step failed: {step}")
         return "\n".join(lines)
@@ -116,7 +121,7 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
         # a process that is not a trustloop run may hold the DuckDB file: wait as long as for a run, then
         # fail with one clear error (not every step retrying and failing in turn)
         wait_for_write_access(settings.lock_timeout, settings)
-        from dagster import DagsterInstance
+        from dagster import AssetCheckSeverity, DagsterInstance
 
         from orchestration.definitions import defs
 
@@ -144,6 +149,8 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
             name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
             if evaluation.passed:
                 summary.checks_passed += 1
+            elif evaluation.severity == AssetCheckSeverity.WARN:
+                summary.checks_warned.append(name)
             else:
                 summary.checks_failed.append(name)
         summary.failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
