@@ -99,7 +99,7 @@ LABEL_DEFINITION = (
     "The AI's handling of a case went wrong when the case carries one piece of strong evidence "
     "(an upheld dispute, a linked incident other than an outage, a non-compliant escalation, failed "
     "evaluations on two or more pact dimensions) or two pieces of weak evidence (a pending dispute, "
-    "a re-open after the AI resolved the case, a rejected suggestion, any failed evaluation). A label "
+    "a re-open of the case, a rejected suggestion, any failed evaluation). A label "
     "is final once the case is older than the policy's durable window (default 30 days) at the data end."
 )
 

@@ -14,11 +14,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import PROJECT, build_warehouse, query
+from tests.conftest import PROJECT, build_warehouse
+from tests.risk.acceptance_checks import (
+    check_every_planted_case_type_is_scored,
+    check_every_very_risky_case_type_at_resolve_is_demoted,
+    check_no_risky_case_type_is_promoted,
+    check_predicted_risk_ranks_like_the_true_risk,
+    recommendation_frame,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -45,42 +51,22 @@ def seeded(request, tmp_path_factory):
     truth = json.loads((landing / "_truth.json").read_text())["case_types"]
     extra = {"TRUSTLOOP_POLICY": str(defaults_only_policy(work / "policy.yml"))} if policy == "defaults" else {}
     warehouse, _, _ = build_warehouse(work, landing, **extra)
-    recs = query(
-        warehouse,
-        "select case_type, current_tier, action, recommended_tier, predicted_risk, reasons "
-        "from marts.rpt_autonomy_recommendations",
-    )
-    frame = pd.DataFrame(recs, columns=["case_type", "current_tier", "action", "recommended_tier", "predicted_risk",
-                                        "reasons"])
-    frame["true_risk"] = frame["case_type"].map(lambda c: truth.get(c, {}).get("true_risk"))
-    frame["true_tier"] = frame["case_type"].map(lambda c: truth.get(c, {}).get("tier"))
-    return frame, truth
+    return recommendation_frame(warehouse, truth), truth
 
 
 def test_every_planted_case_type_gets_a_recommendation(seeded):
     frame, truth = seeded
-    assert set(truth) <= set(frame["case_type"])
+    check_every_planted_case_type_is_scored(frame, truth)
     assert frame["predicted_risk"].notna().all()
 
 
 def test_no_risky_case_type_is_promoted(seeded):
-    frame, _ = seeded
-    risky = frame[frame["true_risk"] >= 0.10]
-    assert len(risky) >= 2
-    assert not (risky["action"] == "promote").any(), risky[["case_type", "action", "reasons"]].to_string()
+    check_no_risky_case_type_is_promoted(seeded[0])
 
 
 def test_every_very_risky_case_type_at_resolve_is_demoted(seeded):
-    frame, _ = seeded
-    target = frame[(frame["true_risk"] >= 0.15) & (frame["true_tier"] == "resolve")]
-    assert len(target) >= 1
-    assert (target["action"] == "demote").all(), target[["case_type", "action", "reasons"]].to_string()
-    assert (target["recommended_tier"] == "suggest").all()
+    check_every_very_risky_case_type_at_resolve_is_demoted(seeded[0])
 
 
 def test_predicted_risk_ranks_case_types_like_the_true_risk(seeded):
-    frame, _ = seeded
-    planted = frame[frame["true_risk"].notna()]
-    rho = planted["predicted_risk"].corr(planted["true_risk"], method="spearman")
-    ranking = planted.sort_values("true_risk")[["case_type", "true_risk", "predicted_risk"]]
-    assert rho >= 0.8, ranking.to_string()
+    check_predicted_risk_ranks_like_the_true_risk(seeded[0])

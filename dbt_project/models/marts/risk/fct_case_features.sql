@@ -6,7 +6,8 @@
 -- strong evidence (an upheld dispute, a linked incident other than an outage,
 -- a non-compliant escalation, failed evaluations on two or more pact
 -- dimensions) or two pieces of weak evidence (a pending dispute, a re-open
--- after the AI resolved it, a rejected suggestion, any failed evaluation).
+-- of the case - whoever resolved it -, a rejected suggestion, any failed
+-- evaluation).
 -- The label is final once the case is durable_window_days old at the data end
 -- (is_label_mature); younger cases are scored but not trained on.
 with cases as (
@@ -92,7 +93,8 @@ evidence as (
         ) as has_pending_dispute,
         linked_incidents.ticket_id is not null as has_linked_incident,
         coalesce(not escalations.is_compliant, false) as has_noncompliant_escalation,
-        coalesce(cases.is_autonomously_resolved and cases.reopened_count > 0, false) as has_reopen_after_ai_resolution,
+        -- the AI resolved it, or a person sent or finished what the AI drafted or routed: weak either way
+        coalesce(cases.reopened_count > 0, false) as has_reopen,
         coalesce(cases.rejected_suggestion_count > 0, false) as has_rejected_suggestion,
         coalesce(case_evaluations.failed_evaluation_count, 0) as failed_evaluation_count,
         coalesce(case_evaluations.failed_dimension_count, 0) as failed_dimension_count
@@ -110,7 +112,7 @@ scored as (
         + (case when has_noncompliant_escalation then 1 else 0 end)
         + (case when failed_dimension_count >= 2 then 1 else 0 end) as strong_evidence_count,
         (case when has_pending_dispute then 1 else 0 end)
-        + (case when has_reopen_after_ai_resolution then 1 else 0 end)
+        + (case when has_reopen then 1 else 0 end)
         + (case when has_rejected_suggestion then 1 else 0 end)
         + (case when failed_evaluation_count >= 1 then 1 else 0 end) as weak_evidence_count
     from evidence
@@ -141,7 +143,7 @@ final as (
         scored.has_pending_dispute,
         scored.has_linked_incident,
         scored.has_noncompliant_escalation,
-        scored.has_reopen_after_ai_resolution,
+        scored.has_reopen,
         scored.has_rejected_suggestion,
         scored.failed_evaluation_count,
         scored.failed_dimension_count,
