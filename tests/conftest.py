@@ -139,3 +139,33 @@ def dbt_unit_test_project(tmp_path: Path, *, costs: bool = False) -> tuple[dict[
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
               "--log-path", str(tmp_path / "logs")]
     return env, common
+
+
+EXPORT_KEY = ("metric", "grain", "grain_value", "dimension", "period", "period_start")
+
+
+def export_differences(got: Path, expected: Path) -> dict[str, list]:
+    """Two metrics exports compared row by row on their key: rows missing from ``got``, extra rows,
+    and rows whose numerator, denominator or value differ (values to 1e-9)."""
+    import csv
+
+    def rows(path: Path) -> dict[tuple, dict]:
+        with open(path, newline="") as handle:
+            return {tuple(r[k] for k in EXPORT_KEY): r for r in csv.DictReader(handle)}
+
+    def number(text: str | None) -> float | None:
+        return float(text) if text not in ("", None) else None
+
+    def same(a: str, b: str) -> bool:
+        x, y = number(a), number(b)
+        return (x is None and y is None) or (x is not None and y is not None and abs(x - y) <= 1e-9)
+
+    got_rows, expected_rows = rows(got), rows(expected)
+    return {
+        "missing": sorted(set(expected_rows) - set(got_rows)),
+        "extra": sorted(set(got_rows) - set(expected_rows)),
+        "different": sorted(
+            k for k in set(got_rows) & set(expected_rows)
+            if not all(same(got_rows[k][f], expected_rows[k][f]) for f in ("numerator", "denominator", "value"))
+        ),
+    }

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONTRACT_SAMPLE, build_warehouse, query, run_trustloop
+from tests.conftest import CONTRACT_SAMPLE, build_warehouse, export_differences, query, run_trustloop
 
 pytestmark = pytest.mark.slow
 
@@ -99,28 +99,15 @@ def test_the_run_succeeds_and_only_the_coverage_suites_warn(stripped_build):
         (UNKNOWN_EVENTS,)]
 
 
-def _number(text: str) -> float | None:
-    return float(text) if text.strip() else None
-
-
 def test_the_metrics_export_is_the_original_ones_but_incident_times(stripped_build, tmp_path):
     """Every exported row equals the original's. The incident-time rows are gone, as the metric's
     definition says: only incidents with an agent_id are in its scope, and none has one now."""
     warehouse, env, _ = stripped_build
     out = tmp_path / "metrics.csv"
     run_trustloop(["metrics", "export", "--out", str(out)], env)
-    with open(out, newline="") as got, open(CONTRACT_SAMPLE / "expected_metrics.csv", newline="") as want:
-        got_rows, want_rows = list(csv.DictReader(got)), list(csv.DictReader(want))
-    key = ("metric", "grain", "grain_value", "dimension", "period", "period_start")
-    got_by_key = {tuple(r[k] for k in key): r for r in got_rows}
-    want_by_key = {tuple(r[k] for k in key): r for r in want_rows}
-    assert set(got_by_key) <= set(want_by_key)
-    assert {k[0] for k in set(want_by_key) - set(got_by_key)} == INCIDENT_TIME_METRICS
-    assert not any(k[0] in INCIDENT_TIME_METRICS for k in got_by_key)
-    assert len(got_rows) == 719 - 48
-    for k, row in got_by_key.items():
-        for field in ("numerator", "denominator", "value"):
-            a, b = _number(row[field]), _number(want_by_key[k][field])
-            assert (a is None and b is None) or (a is not None and b is not None and abs(a - b) <= 1e-9), (field, row)
+    differences = export_differences(out, CONTRACT_SAMPLE / "expected_metrics.csv")
+    assert differences["extra"] == [] and differences["different"] == []
+    assert {key[0] for key in differences["missing"]} == INCIDENT_TIME_METRICS
+    assert len(differences["missing"]) == 48
     # and the recommendations were made on that evidence
     assert query(warehouse, "select count(*) from marts.rpt_autonomy_recommendations")[0][0] > 0
