@@ -183,3 +183,30 @@ def test_scorecard_asset_takes_the_schedules_week(warehouse_copy, tmp_path, monk
     materializations = result.asset_materializations_for_node("reports__weekly_scorecard")
     assert [m.asset_key.to_user_string() for m in materializations] == ["reports/weekly_scorecard"]
     assert materializations[0].metadata["week"].value == "2026-W42"
+
+
+def test_quality_panel_tells_blocking_failures_from_warnings(warehouse_copy):
+    con = duckdb.connect(str(warehouse_copy))
+    con.execute("create schema if not exists quality")
+    con.execute("""create or replace table quality.validation_results (
+        run_id varchar, suite varchar, table_name varchar, expectation varchar, subject varchar,
+        success boolean, blocking boolean, severity varchar, observed_value varchar, validated_at timestamp)""")
+    con.execute("""insert into quality.validation_results values
+        ('r', 'raw_agent_logs_coverage', 'raw.agent_logs', 'null_rates', 'agent_version', false, false, 'WARN',
+         '1.0', timestamp '2026-11-23 05:00'),
+        ('r', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_be_between', 'csat_score', false, true,
+         'ERROR', '3 of 5375 rows', timestamp '2026-11-23 05:00'),
+        ('r', 'raw_incidents', 'raw.incidents', 'expect_column_values_to_not_be_null', 'incident_id', true, true,
+         'ERROR', '0', timestamp '2026-11-23 05:00')""")
+    con.close()
+    con = duckdb.connect(str(warehouse_copy), read_only=True)
+    try:
+        data = collect_scorecard(con, generated_at=FIXED_NOW)
+    finally:
+        con.close()
+    validation = data["quality"]["validation"]
+    assert [r["suite"] for r in validation["blocking_failed"]] == ["raw_tickets"]
+    assert [r["suite"] for r in validation["warnings"]] == ["raw_agent_logs_coverage"]
+    html = render_scorecard(data)
+    assert "failed data checks (of 3)" in html and "data-check warnings (not blocking)" in html
+    assert "WARN" in html and "raw_agent_logs_coverage" in html

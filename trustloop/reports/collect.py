@@ -406,6 +406,11 @@ def _quality(con) -> dict[str, Any]:
             "checked": len(rows),
             "failed": [r for r in rows if success_col and r[success_col] is False],
         }
+        # a failed check of a non-blocking suite (drift, coverage of optional fields) is a warning: the
+        # evidence stands; older results without the column count as blocking
+        failed = out["validation"]["failed"]
+        out["validation"]["blocking_failed"] = [r for r in failed if r.get("blocking", True) is not False]
+        out["validation"]["warnings"] = [r for r in failed if r.get("blocking", True) is False]
     else:
         out["validation"] = {
             "available": False,

@@ -341,7 +341,9 @@ def _glance(data: dict[str, Any]) -> str:
         cards.append((count(len(changes)), "autonomy changes recommended", ""))
     v = quality["validation"]
     if v["available"]:
-        cards.append((count(len(v["failed"])), f"failed data checks (of {v['checked']})", ""))
+        cards.append((count(len(v["blocking_failed"])), f"failed data checks (of {v['checked']})", ""))
+        if v["warnings"]:
+            cards.append((count(len(v["warnings"])), "data-check warnings (not blocking)", ""))
     unreconciled = sum(s["unreconciled_files"] for s in quality["ledger"])
     cards.append(("OK" if unreconciled == 0 else count(unreconciled),
                   "landing files reconcile" if unreconciled == 0 else "files do not reconcile", ""))
@@ -666,10 +668,11 @@ def _quality_section(data: dict[str, Any]) -> str:
                        + td(f'<span class="{"bad" if n - ok else "good"}">{n - ok}</span>', "num") + "</tr>")
         out.append("</tbody></table>")
         if v["failed"]:
-            show = [c for c in ("suite", "suite_name", "table", "table_name", "batch", "expectation", "subject",
-                                "description", "observed_value", "unexpected_count", "element_count")
+            show = [c for c in ("suite", "suite_name", "severity", "table", "table_name", "batch", "expectation",
+                                "subject", "description", "observed_value", "unexpected_count", "element_count")
                     if c in v["columns"]]
-            out.append("<h3>Failed checks</h3><div class=\"scroll\"><table><thead><tr>"
+            out.append("<h3>Failed checks</h3><p class=\"note\">Severity ERROR blocked the evidence built on the "
+                       "table in that run; WARN is reported and blocks nothing.</p><div class=\"scroll\"><table><thead><tr>"
                        + "".join(f"<th>{escape(c)}</th>" for c in show) + "</tr></thead><tbody>")
             for r in v["failed"]:
                 out.append("<tr>" + "".join(td(escape(_raw(r.get(c)))[:300]) for c in show) + "</tr>")
