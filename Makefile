@@ -28,12 +28,16 @@ run: setup
 ## (pytest-xdist; each test file stays on one worker, so its module fixtures are built once)
 TEST_WORKERS ?= 2
 PYTEST := $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+# the folders of the longest test files first: a file stays on one worker, so a long one handed out
+# last would keep one worker busy while the other has nothing left to do
+TEST_FIRST := tests/risk tests/reliability
+TEST_DIRS := $(TEST_FIRST) $(filter-out $(TEST_FIRST) tests/fixtures tests/artifacts,$(patsubst %/,%,$(sort $(wildcard tests/*/))))
 
 test: setup
-	$(PYTEST)
+	$(PYTEST) $(TEST_DIRS)
 
 test-fast: setup
-	$(PYTEST) -m "not slow and not spark"
+	$(PYTEST) -m "not slow and not spark" $(TEST_DIRS)
 
 ## make test-spark: the same dbt project built on Apache Spark (local mode) and compared with DuckDB.
 ## Adds the spark extra to .venv (pyspark, dbt-spark) and Debian's Java 17 when java is missing.
