@@ -227,6 +227,16 @@ def weekly_volume_batch(table: str, time_column: str) -> Batch:
     )
 
 
+# ------------------------------------------------------------------ aggregates against a ceiling
+
+
+def _under_ceiling(observed: str, description: str) -> Any:
+    """An aggregate batch's rule: on every row, ``observed`` is at most the row's ``ceiling``."""
+    return gx().ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="ceiling", column_B=observed, or_equal=True, description=description
+    )
+
+
 # ------------------------------------------------------------------ null rates
 
 
@@ -254,12 +264,7 @@ def null_rates_batch(table: str, *, blocking: bool = True) -> Batch:
         return " union all ".join(parts)
 
     def expectations(_: Thresholds) -> list[Any]:
-        return [
-            gx().ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="ceiling", column_B="null_rate", or_equal=True,
-                description=f"null rates of {table} stay under their ceilings",
-            )
-        ]
+        return [_under_ceiling("null_rate", f"null rates of {table} stay under their ceilings")]
 
     return Batch(
         name="null_rates",
@@ -280,21 +285,18 @@ def unknown_values_batch(table: str, column: str, known: Sequence[str], max_shar
     def query(t: Thresholds) -> str:
         values = ", ".join(_literal(v) for v in known)
         return f"""select {_literal(column)} as column_name, count(*) as rows,
-                          count(*) filter (where {_ident(column)} not in ({values})) as unknown,
-                          coalesce(count(*) filter (where {_ident(column)} not in ({values}))
-                                   / nullif(count(*), 0), 0.0)::double as unknown_share,
+                          count(*) filter (where is_unknown) as unknown,
+                          coalesce(count(*) filter (where is_unknown) / nullif(count(*), 0), 0.0)::double
+                              as unknown_share,
                           {float(max_share(t))}::double as ceiling,
-                          array_to_string((list(distinct {_ident(column)} order by {_ident(column)})
-                              filter (where {_ident(column)} not in ({values})))[:10], ', ') as examples
-                   from {table}"""
+                          array_to_string((list(distinct value order by value) filter (where is_unknown))[:10], ', ')
+                              as examples
+                   from (select {_ident(column)} as value, {_ident(column)} not in ({values}) as is_unknown
+                         from {table})"""
 
     def expectations(_: Thresholds) -> list[Any]:
-        return [
-            gx().ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="ceiling", column_B="unknown_share", or_equal=True,
-                description=f"{column} values outside the contract's stay under their ceiling in {table}",
-            )
-        ]
+        return [_under_ceiling("unknown_share",
+                               f"{column} values outside the contract's stay under their ceiling in {table}")]
 
     return Batch(
         name=f"unknown_{column}",

@@ -3,7 +3,8 @@
 The defaults keep the demo data and the contract fixture green while a
 broken delivery (a week that mostly vanished, a column the metrics need that
 went empty, a rate outside [0, 1]) fails; what the contract lets a landing
-folder leave out (optional fields, event types it does not know) only warns. Change them here, or pass a modified copy
+folder leave out (optional fields, event types it does not know) only warns.
+Change them here, or pass a modified copy
 (``dataclasses.replace(THRESHOLDS, ...)``) to the runner. The reasoning
 behind each number is in DECISIONLOG.md.
 """

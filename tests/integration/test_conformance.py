@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 
 import pytest
 
-from tests.conftest import CONTRACT_SAMPLE, query, run_trustloop
+from tests.conftest import CONTRACT_SAMPLE, EXPORT_KEY, export_differences, query, run_trustloop
 
 pytestmark = pytest.mark.slow
-
-KEY = ("metric", "grain", "grain_value", "dimension", "period", "period_start")
 
 
 def _read(path):
@@ -21,31 +18,18 @@ def _read(path):
         return list(csv.DictReader(handle))
 
 
-def _num(text: str):
-    return None if text in ("", None) else float(text)
-
-
 def test_metrics_export_reproduces_expected(conformance_build, tmp_path):
     _warehouse, env, _stdout = conformance_build
     out = tmp_path / "export.csv"
     run_trustloop(["metrics", "export", "--out", str(out)], env)
     got = _read(out)
-    expected = _read(CONTRACT_SAMPLE / "expected_metrics.csv")
 
     with open(out) as handle:
-        assert handle.readline().strip().split(",") == list(KEY) + ["numerator", "denominator", "value"]
-    got_by_key = {tuple(r[k] for k in KEY): r for r in got}
-    exp_by_key = {tuple(r[k] for k in KEY): r for r in expected}
-    assert len(got_by_key) == len(got), "duplicate keys in the export"
-    missing = sorted(set(exp_by_key) - set(got_by_key))
-    extra = sorted(set(got_by_key) - set(exp_by_key))
-    assert not missing, f"{len(missing)} expected rows missing, e.g. {missing[:3]}"
-    assert not extra, f"{len(extra)} unexpected rows, e.g. {extra[:3]}"
-    for key, exp in exp_by_key.items():
-        row = got_by_key[key]
-        assert _num(row["numerator"]) == _num(exp["numerator"]), key
-        assert _num(row["denominator"]) == _num(exp["denominator"]), key
-        assert math.isclose(float(row["value"]), float(exp["value"]), rel_tol=0, abs_tol=1e-9), key
+        assert handle.readline().strip().split(",") == list(EXPORT_KEY) + ["numerator", "denominator", "value"]
+    assert len({tuple(r[k] for k in EXPORT_KEY) for r in got}) == len(got), "duplicate keys in the export"
+    differences = export_differences(out, CONTRACT_SAMPLE / "expected_metrics.csv")
+    for kind, keys in differences.items():
+        assert not keys, f"{len(keys)} rows {kind}, e.g. {keys[:3]}"
     assert len(got) == 719
 
 

@@ -121,24 +121,30 @@ def test_panels_fall_back_when_their_tables_are_missing(warehouse_copy, tmp_path
     assert external_references(html) == []
 
 
-def test_quality_panel_shows_the_latest_run_and_its_failures(warehouse_copy):
-    con = duckdb.connect(str(warehouse_copy))
+def _scorecard_with_results(warehouse, columns: str, rows: str) -> dict:
+    """The scorecard's data after replacing quality.validation_results with ``rows`` (SQL values)."""
+    con = duckdb.connect(str(warehouse))
     con.execute("create schema if not exists quality")
-    con.execute("""create or replace table quality.validation_results (
-        run_id varchar, suite varchar, table_name varchar, expectation varchar, subject varchar,
-        success boolean, observed_value varchar, validated_at timestamp)""")
-    con.execute("""insert into quality.validation_results values
-        ('old', 'raw_tickets', 'raw.tickets', 'expect_old_failure', null, false, '7', timestamp '2026-11-20 05:00'),
+    con.execute(f"create or replace table quality.validation_results ({columns})")
+    con.execute(f"insert into quality.validation_results values {rows}")
+    con.close()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return collect_scorecard(con, generated_at=FIXED_NOW)
+    finally:
+        con.close()
+
+
+def test_quality_panel_shows_the_latest_run_and_its_failures(warehouse_copy):
+    data = _scorecard_with_results(
+        warehouse_copy,
+        """run_id varchar, suite varchar, table_name varchar, expectation varchar, subject varchar,
+        success boolean, observed_value varchar, validated_at timestamp""",
+        """('old', 'raw_tickets', 'raw.tickets', 'expect_old_failure', null, false, '7', timestamp '2026-11-20 05:00'),
         ('new', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_not_be_null', 'ticket_id', true, '0',
          timestamp '2026-11-23 05:00'),
         ('new', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_be_between', 'csat_score', false,
          '3 of 5375 rows', timestamp '2026-11-23 05:00')""")
-    con.close()
-    con = duckdb.connect(str(warehouse_copy), read_only=True)
-    try:
-        data = collect_scorecard(con, generated_at=FIXED_NOW)
-    finally:
-        con.close()
     validation = data["quality"]["validation"]
     assert validation["checked"] == 2 and len(validation["failed"]) == 1  # the latest run only
     html = render_scorecard(data)
@@ -186,24 +192,16 @@ def test_scorecard_asset_takes_the_schedules_week(warehouse_copy, tmp_path, monk
 
 
 def test_quality_panel_tells_blocking_failures_from_warnings(warehouse_copy):
-    con = duckdb.connect(str(warehouse_copy))
-    con.execute("create schema if not exists quality")
-    con.execute("""create or replace table quality.validation_results (
-        run_id varchar, suite varchar, table_name varchar, expectation varchar, subject varchar,
-        success boolean, blocking boolean, severity varchar, observed_value varchar, validated_at timestamp)""")
-    con.execute("""insert into quality.validation_results values
-        ('r', 'raw_agent_logs_coverage', 'raw.agent_logs', 'null_rates', 'agent_version', false, false, 'WARN',
+    data = _scorecard_with_results(
+        warehouse_copy,
+        """run_id varchar, suite varchar, table_name varchar, expectation varchar, subject varchar,
+        success boolean, blocking boolean, severity varchar, observed_value varchar, validated_at timestamp""",
+        """('r', 'raw_agent_logs_coverage', 'raw.agent_logs', 'null_rates', 'agent_version', false, false, 'WARN',
          '1.0', timestamp '2026-11-23 05:00'),
         ('r', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_be_between', 'csat_score', false, true,
          'ERROR', '3 of 5375 rows', timestamp '2026-11-23 05:00'),
         ('r', 'raw_incidents', 'raw.incidents', 'expect_column_values_to_not_be_null', 'incident_id', true, true,
          'ERROR', '0', timestamp '2026-11-23 05:00')""")
-    con.close()
-    con = duckdb.connect(str(warehouse_copy), read_only=True)
-    try:
-        data = collect_scorecard(con, generated_at=FIXED_NOW)
-    finally:
-        con.close()
     validation = data["quality"]["validation"]
     assert [r["suite"] for r in validation["blocking_failed"]] == ["raw_tickets"]
     assert [r["suite"] for r in validation["warnings"]] == ["raw_agent_logs_coverage"]
