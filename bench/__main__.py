@@ -28,6 +28,7 @@ the generated folders).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -52,11 +53,34 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict:
     return result
 
 
-def add_increment(landing: Path, tickets: int, workdir: Path) -> int:
-    """~1 % new data as new files: a small demo with other ids, renamed so it cannot collide."""
+def add_increment(landing: Path, tickets: int, workdir: Path, window: tuple[dt.date, int] | None = None) -> int:
+    """~1 % new data as new files: a small demo with other ids, renamed so it cannot collide.
+
+    ``window`` (last day, weeks) places the new data inside the folder's own period; without it the demo's.
+    """
     from trustloop.demo.generator import write_increment
 
-    return write_increment(landing, max(tickets // 100, 50), workdir)
+    end_date, weeks = window if window else (None, None)
+    return write_increment(landing, max(tickets // 100, 50), workdir, end_date=end_date, weeks=weeks)
+
+
+def landing_window(warehouse: Path) -> tuple[dt.date, int]:
+    """The period of the data a full run stored, as (last day, weeks) for the increment.
+
+    A folder not generated here covers its own period. New data dated after it would open a week the
+    folder does not have: the raw suites' weekly volume check would then (rightly) stop the run, as a
+    feed that suddenly fell to 1 % of its volume. So the increment ends the day before the evidence's
+    as-of (the latest ticket creation or agent-log event, as the suites compute it) and spans the
+    folder's whole weeks from its first ticket.
+    """
+    import duckdb
+
+    from expectations.batches import AS_OF_SQL
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        as_of, first = con.execute(f"select {AS_OF_SQL}, (select min(created_at) from raw.tickets)").fetchone()
+    end = as_of.date() - dt.timedelta(days=1)
+    return end, max(1, ((end - first.date()).days + 1) // 7)
 
 
 DEFAULT_SEED = 5
@@ -84,8 +108,11 @@ def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None) ->
     result["landing_bytes"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
     result["floor"] = measure([PY, "-m", "bench.floor", str(landing), "--out", str(work / "floor.csv")], env)
     result["full"] = measure([TRUSTLOOP, "run"], env)
-    result["tickets"] = tickets if tickets is not None else stored_tickets(work / "output" / "warehouse.duckdb")
-    result["increment_files"] = add_increment(landing, result["tickets"], work)
+    warehouse = work / "output" / "warehouse.duckdb"
+    # a generated folder's increment is a demo of the same window; a given folder's lies within its own period
+    window = None if tickets is not None else landing_window(warehouse)
+    result["tickets"] = tickets if tickets is not None else stored_tickets(warehouse)
+    result["increment_files"] = add_increment(landing, result["tickets"], work, window)
     result["incremental"] = measure([TRUSTLOOP, "run"], env)
     result["noop"] = measure([TRUSTLOOP, "run"], env)
     result["forced"] = measure([TRUSTLOOP, "run", "--force"], env)

@@ -7,11 +7,13 @@ is left as it was), and the results written beside the runs, not over bench/resu
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import subprocess
 import sys
 
+import duckdb
 import pytest
 
 from tests.conftest import CONTRACT_SAMPLE, PROJECT
@@ -52,6 +54,20 @@ def test_harness_measures_a_given_landing_folder_without_changing_it(tmp_path):
     added = sorted(p.name for p in copied.rglob("zz_increment_*"))
     assert len(added) == result["increment_files"]
     assert {k: v for k, v in _fingerprint(copied).items() if "zz_increment_" not in k} == before
+
+    # the increment lies within the folder's own period (the sample's spring 2026, not the demo's autumn):
+    # dated after it, it would open a week of 1 % volume that the raw suites rightly refuse
+    with duckdb.connect(str(work / "landing1" / "output" / "warehouse.duckdb"), read_only=True) as con:
+        (own_first, own_last, new_first, new_last), = con.execute(
+            """select min(created_at) filter (where not added), max(created_at) filter (where not added),
+                      min(created_at) filter (where added), max(created_at) filter (where added)
+               from (select created_at, _file like '%zz_increment_%' as added from raw.tickets)""").fetchall()
+        own_events, new_events = con.execute(
+            """select max(occurred_at) filter (where _file not like '%zz_increment_%'),
+                      max(occurred_at) filter (where _file like '%zz_increment_%') from raw.agent_logs""").fetchone()
+    assert own_last.year == 2026 and own_last.month <= 5
+    assert own_first - dt.timedelta(days=7) <= new_first and new_last <= max(own_last, own_events)
+    assert new_events <= max(own_last, own_events)
 
     table = (work / "results.md").read_text()
     row = next(line for line in table.splitlines() if line.startswith("| 400 |"))

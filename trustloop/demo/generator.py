@@ -2343,17 +2343,20 @@ def generate(
     return {"out_dir": str(out), **truth}
 
 
-def write_increment(landing: str | Path, tickets: int, workdir: str | Path, seed: int = 99991) -> int:
+def write_increment(landing: str | Path, tickets: int, workdir: str | Path, seed: int = 99991, *,
+                    end_date: dt.date | str | None = None, weeks: int | None = None) -> int:
     """Add new data to ``landing`` as new files: a small demo with other ids, so nothing collides.
 
-    The demo of ``tickets`` tickets (same window) is written under ``workdir`` and its text files are
+    The demo of ``tickets`` tickets (the demo's window unless ``end_date`` and ``weeks`` give another:
+    a folder not generated here has its own period) is written under ``workdir`` and its text files are
     copied in as ``zz_increment_*`` with every ticket, event and incident id re-prefixed (its Parquet
     files are left out: their ids cannot be rewritten as text). Returns the number of files added.
     """
     landing, extra = Path(landing), Path(workdir) / "increment"
     if extra.exists():
         shutil.rmtree(extra)
-    generate(extra, tickets=tickets, seed=seed, progress=False)
+    generate(extra, tickets=tickets, seed=seed, progress=False, end_date=end_date or DEFAULT_END_DATE,
+             weeks=weeks or DEFAULT_WEEKS)
     files = 0
     for source in ("tickets", "agent_logs", "incidents"):
         for path in sorted((extra / source).glob("*")):
