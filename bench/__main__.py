@@ -53,25 +53,25 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict:
     return result
 
 
-def add_increment(landing: Path, tickets: int, workdir: Path, window: tuple[dt.date, int] | None = None) -> int:
+def add_increment(landing: Path, tickets: int, workdir: Path, profile: dict | None = None) -> int:
     """~1 % new data as new files: a small demo with other ids, renamed so it cannot collide.
 
-    ``window`` (last day, weeks) places the new data inside the folder's own period; without it the demo's.
+    ``profile`` (see ``landing_profile``) shapes it like a given folder's own data; without it, the demo's.
     """
     from trustloop.demo.generator import write_increment
 
-    end_date, weeks = window if window else (None, None)
-    return write_increment(landing, max(tickets // 100, 50), workdir, end_date=end_date, weeks=weeks)
+    return write_increment(landing, max(tickets // 100, 50), workdir, **(profile or {}))
 
 
-def landing_window(warehouse: Path) -> tuple[dt.date, int]:
-    """The period of the data a full run stored, as (last day, weeks) for the increment.
+def landing_profile(warehouse: Path) -> dict:
+    """What the increment of a folder not generated here must share with it, read from the full run.
 
-    A folder not generated here covers its own period. New data dated after it would open a week the
-    folder does not have: the raw suites' weekly volume check would then (rightly) stop the run, as a
-    feed that suddenly fell to 1 % of its volume. So the increment ends the day before the evidence's
-    as-of (the latest ticket creation or agent-log event, as the suites compute it) and spans the
-    folder's whole weeks from its first ticket.
+    - Its period: new data dated after it would open a week the folder does not have, and the raw suites'
+      weekly volume check would (rightly) stop the run, as for a feed that fell to 1 % of its volume. The
+      increment ends the day before the evidence's as-of (the latest ticket creation or agent-log event, the
+      suites' own expression) and spans the folder's whole weeks from its first ticket.
+    - Its case types, most frequent first: the demo's would be case types the stored risk model never saw,
+      and the incremental run would retrain it (rightly) instead of scoring the new cases.
     """
     import duckdb
 
@@ -79,8 +79,11 @@ def landing_window(warehouse: Path) -> tuple[dt.date, int]:
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         as_of, first = con.execute(f"select {AS_OF_SQL}, (select min(created_at) from raw.tickets)").fetchone()
+        case_types = [name for (name,) in con.execute(
+            "select case_type from raw.tickets where case_type is not null group by 1 order by count(*) desc, 1"
+        ).fetchall()]
     end = as_of.date() - dt.timedelta(days=1)
-    return end, max(1, ((end - first.date()).days + 1) // 7)
+    return {"end_date": end, "weeks": max(1, ((end - first.date()).days + 1) // 7), "case_types": case_types}
 
 
 DEFAULT_SEED = 5
@@ -109,10 +112,10 @@ def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None) ->
     result["floor"] = measure([PY, "-m", "bench.floor", str(landing), "--out", str(work / "floor.csv")], env)
     result["full"] = measure([TRUSTLOOP, "run"], env)
     warehouse = work / "output" / "warehouse.duckdb"
-    # a generated folder's increment is a demo of the same window; a given folder's lies within its own period
-    window = None if tickets is not None else landing_window(warehouse)
+    # a generated folder's increment is a demo like it; a given folder's is shaped like the folder
+    profile = None if tickets is not None else landing_profile(warehouse)
     result["tickets"] = tickets if tickets is not None else stored_tickets(warehouse)
-    result["increment_files"] = add_increment(landing, result["tickets"], work, window)
+    result["increment_files"] = add_increment(landing, result["tickets"], work, profile)
     result["incremental"] = measure([TRUSTLOOP, "run"], env)
     result["noop"] = measure([TRUSTLOOP, "run"], env)
     result["forced"] = measure([TRUSTLOOP, "run", "--force"], env)

@@ -55,8 +55,9 @@ def test_harness_measures_a_given_landing_folder_without_changing_it(tmp_path):
     assert len(added) == result["increment_files"]
     assert {k: v for k, v in _fingerprint(copied).items() if "zz_increment_" not in k} == before
 
-    # the increment lies within the folder's own period (the sample's spring 2026, not the demo's autumn):
-    # dated after it, it would open a week of 1 % volume that the raw suites rightly refuse
+    # the increment is shaped like the folder: within its own period (the sample's spring 2026, not the
+    # demo's autumn; dated after it, it would open a week of 1 % volume that the raw suites rightly refuse)
+    # and of its case types (the demo's would make the incremental run retrain the risk model)
     with duckdb.connect(str(work / "landing1" / "output" / "warehouse.duckdb"), read_only=True) as con:
         (own_first, own_last, new_first, new_last), = con.execute(
             """select min(created_at) filter (where not added), max(created_at) filter (where not added),
@@ -65,9 +66,16 @@ def test_harness_measures_a_given_landing_folder_without_changing_it(tmp_path):
         own_events, new_events = con.execute(
             """select max(occurred_at) filter (where _file not like '%zz_increment_%'),
                       max(occurred_at) filter (where _file like '%zz_increment_%') from raw.agent_logs""").fetchone()
+        own_types, new_types = ({t for (t,) in con.execute(
+            f"select distinct case_type from raw.tickets where {'' if added else 'not'} _file like '%zz_increment_%'"
+            " and case_type is not null").fetchall()} for added in (False, True))
+        (reason,) = con.execute("select retrain_reason from ml.model_runs order by run_at offset 1 limit 1").fetchone()
     assert own_last.year == 2026 and own_last.month <= 5
     assert own_first - dt.timedelta(days=7) <= new_first and new_last <= max(own_last, own_events)
     assert new_events <= max(own_last, own_events)
+    assert new_types and new_types <= own_types
+    # the incremental run may retrain (50 new tickets are 12 % of the sample), but not for unseen case types
+    assert "never saw" not in (reason or ""), reason
 
     table = (work / "results.md").read_text()
     row = next(line for line in table.splitlines() if line.startswith("| 400 |"))

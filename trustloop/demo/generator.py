@@ -2344,28 +2344,42 @@ def generate(
 
 
 def write_increment(landing: str | Path, tickets: int, workdir: str | Path, seed: int = 99991, *,
-                    end_date: dt.date | str | None = None, weeks: int | None = None) -> int:
+                    end_date: dt.date | str | None = None, weeks: int | None = None,
+                    case_types: Sequence[str] | None = None) -> int:
     """Add new data to ``landing`` as new files: a small demo with other ids, so nothing collides.
 
-    The demo of ``tickets`` tickets (the demo's window unless ``end_date`` and ``weeks`` give another:
-    a folder not generated here has its own period) is written under ``workdir`` and its text files are
-    copied in as ``zz_increment_*`` with every ticket, event and incident id re-prefixed (its Parquet
-    files are left out: their ids cannot be rewritten as text). Returns the number of files added.
+    The demo of ``tickets`` tickets is written under ``workdir`` and its text files are copied in as
+    ``zz_increment_*`` with every ticket, event and incident id re-prefixed (its Parquet files are left
+    out: their ids cannot be rewritten as text). A folder not generated here has its own period and case
+    types: ``end_date`` and ``weeks`` date the demo within it, and ``case_types`` (most frequent first)
+    replace the demo's, the demo's most frequent by the first, and so on, cycling when there are fewer.
+    Returns the number of files added.
     """
     landing, extra = Path(landing), Path(workdir) / "increment"
     if extra.exists():
         shutil.rmtree(extra)
     generate(extra, tickets=tickets, seed=seed, progress=False, end_date=end_date or DEFAULT_END_DATE,
              weeks=weeks or DEFAULT_WEEKS)
+    rename = _case_type_renamer(case_types)
     files = 0
     for source in ("tickets", "agent_logs", "incidents"):
         for path in sorted((extra / source).glob("*")):
             if path.suffix == ".parquet":
                 continue
             text = path.read_text().replace("TCK-", "TCKX-").replace("ev-", "evx-").replace("INC-", "INCX-")
-            (landing / source / f"zz_increment_{path.name}").write_text(text)
+            (landing / source / f"zz_increment_{path.name}").write_text(rename(text))
             files += 1
     return files
+
+
+def _case_type_renamer(case_types: Sequence[str] | None) -> Callable[[str], str]:
+    """Text -> text with the demo's case type names (whole words) replaced by ``case_types``, in order of share."""
+    if not case_types:
+        return lambda text: text
+    demo = sorted(CASE_TYPES, key=lambda c: -c.share)
+    mapping = {c.name: case_types[i % len(case_types)] for i, c in enumerate(demo)}
+    pattern = re.compile(r"\b(" + "|".join(re.escape(name) for name in mapping) + r")\b")
+    return lambda text: pattern.sub(lambda m: mapping[m.group(1)], text)
 
 
 __all__ = ["generate", "write_increment", "DEFAULT_TICKETS", "DEFAULT_SEED", "DEFAULT_END_DATE", "DEFAULT_WEEKS", "CASE_TYPES"]
