@@ -711,3 +711,29 @@ def test_incidents_cover_open_outage_updates_and_recent_severe(landing):
         if tid
     ]
     assert linked and set(linked) <= ticket_ids
+
+
+def test_increment_shaped_like_another_folder(tmp_path):
+    """The increment the benchmark adds to a folder not generated here: its period and its case types,
+    in every spelling the demo writes (read back as the contract normalises them)."""
+    from trustloop.demo.generator import write_increment
+
+    landing = tmp_path / "landing"
+    for source in ("tickets", "agent_logs", "incidents"):
+        (landing / source).mkdir(parents=True)
+    added = write_increment(landing, 600, tmp_path / "work", end_date="2026-03-14", weeks=6,
+                            case_types=["seat_upgrade", "flight_change", "baggage_claim"])
+    files = sorted(landing.rglob("zz_increment_*"))
+    assert added == len(files) > 3
+    tickets = [row for path in files if path.parent.name == "tickets" and path.suffix == ".csv"
+               for row in csv.DictReader(path.open(newline=""))]
+    assert len({row["ticket_id"] for row in tickets}) == 600
+    spelled = Counter(row["case_type"] for row in tickets)
+    normalised = {re.sub(r"[\s\-]+", "_", value.strip().lower()) for value in spelled}
+    assert normalised == {"seat_upgrade", "flight_change", "baggage_claim"}
+    assert any(value != value.strip().lower() for value in spelled)  # noisy spellings were renamed too
+    created = [datetime.fromisoformat(row["created_at"].replace("Z", "+00:00")) for row in tickets
+               if row["created_at"][:4].isdigit()]
+    created = [c if c.tzinfo else c.replace(tzinfo=UTC) for c in created]
+    assert min(created) >= datetime(2026, 2, 1, tzinfo=UTC) - timedelta(days=1)
+    assert max(created) < datetime(2026, 3, 15, 12, tzinfo=UTC)

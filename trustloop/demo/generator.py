@@ -2373,13 +2373,19 @@ def write_increment(landing: str | Path, tickets: int, workdir: str | Path, seed
 
 
 def _case_type_renamer(case_types: Sequence[str] | None) -> Callable[[str], str]:
-    """Text -> text with the demo's case type names (whole words) replaced by ``case_types``, in order of share."""
+    """Text -> text with the demo's case types replaced by ``case_types``, in order of share.
+
+    Every spelling the demo writes is replaced (``_ct_spellings``: any case, words joined by ``_``, ``-``
+    or a space), also where it is free text ("Password reset not working"): the increment's text is the
+    demo's own, and a spelling left behind would be a case type the folder does not have.
+    """
     if not case_types:
         return lambda text: text
     demo = sorted(CASE_TYPES, key=lambda c: -c.share)
     mapping = {c.name: case_types[i % len(case_types)] for i, c in enumerate(demo)}
-    pattern = re.compile(r"\b(" + "|".join(re.escape(name) for name in mapping) + r")\b")
-    return lambda text: pattern.sub(lambda m: mapping[m.group(1)], text)
+    spelled = (r"[_\- ]".join(re.escape(word) for word in name.split("_")) for name in mapping)
+    pattern = re.compile(r"\b(?:" + "|".join(spelled) + r")\b", re.IGNORECASE)
+    return lambda text: pattern.sub(lambda m: mapping[re.sub(r"[\- ]", "_", m.group(0).lower())], text)
 
 
 __all__ = ["generate", "write_increment", "DEFAULT_TICKETS", "DEFAULT_SEED", "DEFAULT_END_DATE", "DEFAULT_WEEKS", "CASE_TYPES"]
