@@ -82,6 +82,8 @@ def landing_profile(warehouse: Path) -> dict:
         case_types = [name for (name,) in con.execute(
             "select case_type from raw.tickets where case_type is not null group by 1 order by count(*) desc, 1"
         ).fetchall()]
+    if as_of is None or first is None:  # no dated tickets: nothing to place the increment in
+        return {"case_types": case_types}
     end = as_of.date() - dt.timedelta(days=1)
     return {"end_date": end, "weeks": max(1, ((end - first.date()).days + 1) // 7), "case_types": case_types}
 

@@ -2379,6 +2379,8 @@ def _case_type_renamer(case_types: Sequence[str] | None) -> Callable[[str], str]
     or a space), also where it is free text ("Password reset not working"): the increment's text is the
     demo's own, and a spelling left behind would be a case type the folder does not have.
     """
+    # written into CSV fields and JSON strings as they are: only names that need no quoting or escaping
+    case_types = [name for name in case_types or () if re.fullmatch(r"[\w .\-]+", name)]
     if not case_types:
         return lambda text: text
     demo = sorted(CASE_TYPES, key=lambda c: -c.share)
