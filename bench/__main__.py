@@ -19,8 +19,9 @@ where the time goes and of any missed target, is appended to results.md.
 
 With ``--landing``, existing landing folders are measured instead of generated
 ones: each is copied into the scratch folder first (the ~1 % increment is
-added to the copy, shaped like the folder: see ``landing_profile``), its size in tickets is the number of distinct ticket ids
-the full run stored, and the results go to ``<work>/results.md`` unless
+added to the copy, shaped like the folder: see ``landing_profile``), its size
+in tickets is the number of distinct ticket ids the full run stored, and the
+results go to ``<work>/results.md`` unless
 ``--results`` says otherwise (bench/results.md and its notes stay those of
 the generated folders).
 """
