@@ -15,6 +15,7 @@ Great Expectations, keep the results (warehouse table + Data Docs).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -24,6 +25,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -232,6 +234,10 @@ _CONTEXTS: dict[str, Any] = {}
 _CONTEXT_LOCK = threading.Lock()
 
 
+def _view(class_name: str) -> dict[str, str]:
+    return {"module_name": "expectations.docs_views", "class_name": class_name}
+
+
 def gx_context(settings: Settings | None = None):
     """The GX context of this output folder (ephemeral, file-backed stores; one per process)."""
     settings = settings or get_settings()
@@ -256,7 +262,12 @@ def gx_context(settings: Settings | None = None):
                     "class_name": "SiteBuilder",
                     "show_how_to_buttons": False,
                     "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs)},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "view": _view("CachedJinjaIndexPageView")},
+                    # GX's own views, but for a template cache shared by every build (expectations/docs_views.py)
+                    "site_section_builders": {
+                        "expectations": {"view": _view("CachedJinjaPageView")},
+                        "validations": {"view": _view("CachedJinjaPageView")},
+                    },
                 }
             },
             analytics_enabled=False,
@@ -456,6 +467,27 @@ def _prune(root: Path, docs_dir: Path, gx_suite_name: str, keep: int) -> None:
                 parent.rmdir()
 
 
+# while a run defers its Data Docs (data_docs_at_end): output folder -> (settings, identifiers to render)
+_DEFERRED_DOCS: dict[str, tuple[Settings, list[Any]]] | None = None
+
+
+@contextlib.contextmanager
+def data_docs_at_end() -> Iterator[None]:
+    """Within the block, suites store their results but leave their Data Docs to its end, where the pages of
+    every result validated in the block, and the site's index, are built in one go (whatever the block's
+    outcome): GX lists its stores and renders the index once, instead of once per suite (about 3 s of a
+    run). Suites validated outside such a block build their pages at once, as before."""
+    global _DEFERRED_DOCS
+    outer, _DEFERRED_DOCS = _DEFERRED_DOCS, {}
+    pending = _DEFERRED_DOCS
+    try:
+        yield
+    finally:
+        _DEFERRED_DOCS = outer
+        for settings, identifiers in pending.values():
+            build_docs(gx_context(settings), identifiers, settings, index=True)
+
+
 def build_docs(context, identifiers: list[Any], settings: Settings, index: bool = True) -> Path:
     """Render the pages of ``identifiers``, and the site's index unless told not to (it lists every stored result)."""
     docs_dir = settings.output_dir / "data_docs"
@@ -550,7 +582,11 @@ def run_suite(
         root = settings.output_dir / "gx"
         for item in frames:
             _prune(root, settings.output_dir / "data_docs", suite.gx_suite_name(item.batch), KEEP_RESULTS_PER_SUITE)
-        outcome.data_docs = build_docs(context, identifiers, settings, index=docs_index)
+        if _DEFERRED_DOCS is not None:  # rendered at the end of the run (data_docs_at_end)
+            _DEFERRED_DOCS.setdefault(str(settings.output_dir), (settings, []))[1].extend(identifiers)
+            outcome.data_docs = settings.output_dir / "data_docs" / "index.html"
+        else:
+            outcome.data_docs = build_docs(context, identifiers, settings, index=docs_index)
     if store:
         with connect(warehouse or settings.warehouse, settings=settings) as con:
             write_results(con, outcome)

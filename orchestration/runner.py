@@ -123,6 +123,7 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
         wait_for_write_access(settings.lock_timeout, settings)
         from dagster import AssetCheckSeverity, DagsterInstance
 
+        from expectations.runner import data_docs_at_end
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)
@@ -134,6 +135,8 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
         with open(log_path, "w") as log, contextlib.ExitStack() as stack:
             if log_level != "DEBUG":
                 stack.enter_context(contextlib.redirect_stdout(log))
+            # the checks' Data Docs pages and the site index are built once, when the run ends
+            stack.enter_context(data_docs_at_end())
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,

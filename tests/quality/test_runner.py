@@ -81,6 +81,45 @@ def test_results_table_and_data_docs(tmp_path, monkeypatch):
     assert context.variables.progress_bars["globally"] is False
 
 
+def test_a_run_builds_its_data_docs_once_at_its_end(tmp_path, monkeypatch):
+    """Within data_docs_at_end (what `trustloop run` wraps its job in), suites leave their pages to the end
+    of the block, which renders every one of them and the index in one build, also when the block fails;
+    GX's page templates are compiled once per process, not at every build."""
+    import jinja2
+    import pytest
+
+    from expectations.docs_views import TEMPLATES
+    from expectations.runner import data_docs_at_end, run_suite
+
+    warehouse = _tiny_warehouse(
+        tmp_path, monkeypatch, "select * from (values ('a', 0.5), ('b', 0.25)) t(metric, value)"
+    )
+    docs = tmp_path / "output" / "data_docs"
+    other = Suite(name="tiny_too", table="marts.tiny", description="the same mart again", batches=_suite().batches)
+    with pytest.raises(RuntimeError), data_docs_at_end():
+        first = run_suite(_suite(), run_id="run-1", warehouse=warehouse)
+        second = run_suite(other, run_id="run-1", warehouse=warehouse)
+        assert first.success and second.success and first.data_docs == docs / "index.html"
+        assert not docs.exists(), "nothing is rendered before the block ends"
+        raise RuntimeError("a step failed")
+    html = (docs / "index.html").read_text()
+    assert "tiny.rows" in html and "tiny_too.rows" in html
+    pages = list((docs / "validations").rglob("*.html"))
+    assert sorted(p.relative_to(docs / "validations").parts[:2] for p in pages) == [("tiny", "rows"), ("tiny_too", "rows")]
+    for page in [docs / "index.html", *pages]:
+        assert "great-expectations-web-assets" not in page.read_text()
+    assert len(TEMPLATES) > 0
+
+    compiled: list[str] = []
+    original = jinja2.Environment._compile
+    monkeypatch.setattr(jinja2.Environment, "_compile",
+                        lambda env, source, filename: compiled.append(filename) or original(env, source, filename))
+    third = run_suite(_suite(), run_id="run-2", warehouse=warehouse)  # outside a block: rendered at once
+    assert third.data_docs == docs / "index.html"
+    assert len(list((docs / "validations" / "tiny" / "rows").rglob("*.html"))) == 2
+    assert compiled == [], "the templates came from the cache"
+
+
 def test_optional_suites_follow_the_dbt_project(tmp_path, quality_env):
     from orchestration.assets.quality import available_suites  # imported with the settings of quality_env
 
