@@ -112,6 +112,10 @@ CASES = {
     "empty file": b"",
     "first line blank": b"\nid,note\n1,a\n",
     "unreadable header": b'id,no\rte\n1,a\n',
+    "quotes, doubled quotes, text after a closing quote": (
+        b'id,note,tail\r\n1,"a, b","x""y"\n2,"q"z,\n\n3,a"b, "c"\n4,"",""""\n  \n5,"a"b"c,\xc3\xa9\n'
+    ),
+    "one row of another width": b'id,note\n1,a\n2,"b,c",d\n3,e\n',
 }
 
 
@@ -140,6 +144,26 @@ def test_any_bytes_are_read_as_line_by_line(tmp_path, monkeypatch, header, body,
     monkeypatch.setattr(readers, "BLOCK_BYTES", block_bytes)
     data = (header + body).encode()
     data = data[:cut] + junk + data[cut:]
+    assert read(tmp_path, data) == oracle(data)
+
+
+csv_fields = st.one_of(
+    st.text(alphabet='ab1 é"', max_size=6),  # unquoted, sometimes with a quote inside or first
+    st.text(alphabet='ab,é"\n', max_size=6).map(lambda t: '"' + t.replace('"', '""') + '"'),  # quoted
+    st.tuples(st.text(alphabet='ab,"', max_size=4), st.text(alphabet='ab "', max_size=3)).map(
+        lambda p: '"' + p[0].replace('"', '""') + '"' + p[1]),  # text after the closing quote
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(csv_fields, min_size=3, max_size=3), max_size=8),
+       end=st.sampled_from(["\n", "\r\n"]), block_bytes=st.sampled_from([3, 1 << 20]))
+def test_records_of_quoted_and_unquoted_fields_are_read_as_line_by_line(tmp_path, monkeypatch, rows, end,
+                                                                        block_bytes):
+    """Rows of quoted fields (with commas, doubled quotes, line breaks), text after a closing quote,
+    quotes inside unquoted fields, and now and then a row of another width."""
+    monkeypatch.setattr(readers, "BLOCK_BYTES", block_bytes)
+    data = end.join(["id,note,tail", *(",".join(r) for r in rows)]).encode() + end.encode()
     assert read(tmp_path, data) == oracle(data)
 
 
