@@ -2,10 +2,11 @@
 
 GX builds a new site builder, and with it new Jinja environments, at every
 ``build_data_docs`` call; each environment compiles the page templates again
-(about 0.17 s a build, 2 s of a run that validates its suites one step at a
-time). These views are GX's own, with one in-memory bytecode cache shared by
-every environment: a template's source is still read and checked, and is
-compiled again only when it changed. The pages are the same.
+(about 0.17 s a build). A process that builds several times (a run of several
+checks launched from the Dagster UI, `trustloop quality --validate`, the
+tests) compiles them once with these views: GX's own, with one in-memory
+bytecode cache shared by every environment. A template's source is still read
+and checked, and is compiled again only when it changed. The pages are the same.
 
 Named in the site's config (``expectations.runner.gx_context``), the way GX
 lets a site choose its views.
@@ -21,7 +22,7 @@ from jinja2.bccache import Bucket
 
 
 class MemoryBytecodeCache(BytecodeCache):
-    """Compiled templates by Jinja's key (template name and loader), checked against the source's checksum."""
+    """Compiled templates by Jinja's key (template name and file), checked against the source's checksum."""
 
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}

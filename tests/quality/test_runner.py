@@ -120,6 +120,32 @@ def test_a_run_builds_its_data_docs_once_at_its_end(tmp_path, monkeypatch):
     assert compiled == [], "the templates came from the cache"
 
 
+def test_a_failing_deferred_build_does_not_hide_the_runs_own_error(monkeypatch):
+    """The end-of-run build raises its error when the run itself went through; when the run is already
+    raising, the run's error is the one that reaches the caller."""
+    import pytest
+
+    from expectations import runner
+
+    def broken_build(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runner, "build_docs", broken_build)
+    monkeypatch.setattr(runner, "gx_context", lambda settings: None)
+
+    def validated_in_block():
+        runner._DEFERRED_DOCS.setdefault("out", (object(), []))[1].append("a result")
+
+    with pytest.raises(OSError, match="disk full"), runner.data_docs_at_end():
+        validated_in_block()
+    with pytest.raises(RuntimeError, match="a step failed"), runner.data_docs_at_end():
+        validated_in_block()
+        raise RuntimeError("a step failed")
+    assert runner._DEFERRED_DOCS is None
+    with runner.data_docs_at_end():
+        pass  # nothing validated: nothing to build
+
+
 def test_optional_suites_follow_the_dbt_project(tmp_path, quality_env):
     from orchestration.assets.quality import available_suites  # imported with the settings of quality_env
 
