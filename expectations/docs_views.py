@@ -50,17 +50,17 @@ class MemoryBytecodeCache(BytecodeCache):
 TEMPLATES = MemoryBytecodeCache()
 
 
-class CachedJinjaPageView(DefaultJinjaPageView):
+class _TemplatesCompiledOnce:
+    """Gives a GX Jinja view's environment the shared bytecode cache."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.env.bytecode_cache = TEMPLATES
+
+
+class CachedJinjaPageView(_TemplatesCompiledOnce, DefaultJinjaPageView):
     """GX's page view (validation results, expectation suites), templates compiled once."""
 
-    def __init__(self, custom_styles_directory=None, custom_views_directory=None) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = TEMPLATES
 
-
-class CachedJinjaIndexPageView(DefaultJinjaIndexPageView):
+class CachedJinjaIndexPageView(_TemplatesCompiledOnce, DefaultJinjaIndexPageView):
     """GX's site index view, templates compiled once."""
-
-    def __init__(self, custom_styles_directory=None, custom_views_directory=None) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = TEMPLATES

@@ -234,6 +234,11 @@ _CONTEXTS: dict[str, Any] = {}
 _CONTEXT_LOCK = threading.Lock()
 
 
+def docs_dir(settings: Settings) -> Path:
+    """Where the Data Docs site of this output folder is written (its index: ``index.html``)."""
+    return settings.output_dir / "data_docs"
+
+
 def _view(class_name: str) -> dict[str, str]:
     return {"module_name": "expectations.docs_views", "class_name": class_name}
 
@@ -253,7 +258,7 @@ def gx_context(settings: Settings | None = None):
         )
 
         root = settings.output_dir / "gx"
-        docs = settings.output_dir / "data_docs"
+        docs = docs_dir(settings)
         root.mkdir(parents=True, exist_ok=True)
         config = DataContextConfig(
             store_backend_defaults=FilesystemStoreBackendDefaults(root_directory=str(root)),
@@ -498,11 +503,11 @@ def data_docs_at_end() -> Iterator[None]:
 
 def build_docs(context, identifiers: list[Any], settings: Settings, index: bool = True) -> Path:
     """Render the pages of ``identifiers``, and the site's index unless told not to (it lists every stored result)."""
-    docs_dir = settings.output_dir / "data_docs"
+    site = docs_dir(settings)
     started = time.time() - 1
     context.build_data_docs(site_names=["trustloop"], resource_identifiers=identifiers or None, build_index=index)
-    _strip_beacon(docs_dir, started)
-    return docs_dir / "index.html"
+    _strip_beacon(site, started)
+    return site / "index.html"
 
 
 # --------------------------------------------------------------------------- running
@@ -589,10 +594,10 @@ def run_suite(
     if docs and identifiers:
         root = settings.output_dir / "gx"
         for item in frames:
-            _prune(root, settings.output_dir / "data_docs", suite.gx_suite_name(item.batch), KEEP_RESULTS_PER_SUITE)
+            _prune(root, docs_dir(settings), suite.gx_suite_name(item.batch), KEEP_RESULTS_PER_SUITE)
         if _DEFERRED_DOCS is not None:  # rendered at the end of the run (data_docs_at_end)
             _DEFERRED_DOCS.setdefault(str(settings.output_dir), (settings, []))[1].extend(identifiers)
-            outcome.data_docs = settings.output_dir / "data_docs" / "index.html"
+            outcome.data_docs = docs_dir(settings) / "index.html"
         else:
             outcome.data_docs = build_docs(context, identifiers, settings, index=docs_index)
     if store:

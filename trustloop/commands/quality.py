@@ -127,7 +127,9 @@ def cmd_quality(args) -> int:
         if unknown:
             raise UserError(f"no results for suite(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(results))}")
         results = {k: v for k, v in results.items() if k in args.suite}
-    index = settings.output_dir / "data_docs" / "index.html"
+    from expectations.runner import docs_dir
+
+    index = docs_dir(settings) / "index.html"
     print(render(results, show_all=args.all, docs=str(index) if index.exists() else "not built yet"))
     blocking_failed = any(not r["success"] and r["blocking"] for rows in results.values() for r in rows)
     return 1 if blocking_failed else 0
