@@ -26,6 +26,7 @@ disagree about which warehouse they are talking to.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -53,7 +54,12 @@ DEFAULT_DUCKDB_MEMORY = "640MB"
 # spill (bench/notes.md, DECISIONLOG.md). Little else lives in the dbt process.
 DEFAULT_DBT_MEMORY = "1GB"
 
-DAGSTER_YAML = """\
+def dagster_yaml(dagster_home: Path) -> str:
+    """The `dagster.yaml` of a Dagster home: offline, one run at a time, and the event log of
+    `orchestration/event_log.py` (Dagster's SQLite event log in its usual folder, keeping its
+    connections open instead of opening one per event)."""
+    event_logs = json.dumps(str(dagster_home / "history" / "runs"))
+    return f"""\
 # Written by trustloop.settings: keep Dagster offline and its storage local.
 telemetry:
   enabled: false
@@ -61,6 +67,12 @@ telemetry:
 concurrency:
   runs:
     max_concurrent_runs: 1
+# Dagster's SQLite event log (history/runs/), one open connection per file instead of one per event
+event_log_storage:
+  module: orchestration.event_log
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {event_logs}
 """
 
 
@@ -182,7 +194,8 @@ def apply_environment(settings: Settings | None = None) -> Settings:
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    dagster_yaml = settings.dagster_home / "dagster.yaml"
-    if not dagster_yaml.exists() or dagster_yaml.read_text() != DAGSTER_YAML:
-        dagster_yaml.write_text(DAGSTER_YAML)
+    dagster_yaml_path = settings.dagster_home / "dagster.yaml"
+    wanted = dagster_yaml(settings.dagster_home)
+    if not dagster_yaml_path.exists() or dagster_yaml_path.read_text() != wanted:
+        dagster_yaml_path.write_text(wanted)
     return settings
