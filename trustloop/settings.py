@@ -54,13 +54,18 @@ DEFAULT_DUCKDB_MEMORY = "640MB"
 # spill (bench/notes.md, DECISIONLOG.md). Little else lives in the dbt process.
 DEFAULT_DBT_MEMORY = "1GB"
 
+# the first line of every dagster.yaml trustloop writes; a file without it is the operator's and is left alone
+DAGSTER_YAML_HEADER = "# Written by trustloop.settings"
+
+
 def dagster_yaml(dagster_home: Path) -> str:
     """The `dagster.yaml` of a Dagster home: offline, one run at a time, and the event log of
     `orchestration/event_log.py` (Dagster's SQLite event log in its usual folder, keeping its
     connections open instead of opening one per event)."""
     event_logs = json.dumps(str(dagster_home / "history" / "runs"))
     return f"""\
-# Written by trustloop.settings: keep Dagster offline and its storage local.
+{DAGSTER_YAML_HEADER}: keep Dagster offline and its storage local.
+# Rewritten whenever it differs; to keep a dagster.yaml of your own, remove this file's first line.
 telemetry:
   enabled: false
 # one writer at a time: DuckDB allows one writing process per warehouse file
@@ -194,8 +199,18 @@ def apply_environment(settings: Settings | None = None) -> Settings:
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    dagster_yaml_path = settings.dagster_home / "dagster.yaml"
-    wanted = dagster_yaml(settings.dagster_home)
-    if not dagster_yaml_path.exists() or dagster_yaml_path.read_text() != wanted:
-        dagster_yaml_path.write_text(wanted)
+    write_dagster_yaml(settings.dagster_home)
     return settings
+
+
+def write_dagster_yaml(dagster_home: Path) -> bool:
+    """Write trustloop's `dagster.yaml` into ``dagster_home`` unless the one there is the operator's
+    (its first line is not `DAGSTER_YAML_HEADER`: e.g. deploy/dagster/dagster.yaml, PostgreSQL storage
+    in a cluster). Returns whether it wrote."""
+    path = dagster_home / "dagster.yaml"
+    wanted = dagster_yaml(dagster_home)
+    current = path.read_text() if path.exists() else None
+    if current == wanted or (current is not None and not current.startswith(DAGSTER_YAML_HEADER)):
+        return False
+    path.write_text(wanted)
+    return True

@@ -119,3 +119,32 @@ def test_deployment_doc_names_the_files_and_the_spark_ci_figures():
     for path in ("deploy/dagster/dagster.yaml", "deploy/helm/values.yaml", "deploy/dbt/profiles.yml",
                  "deploy/Dockerfile", "make test-spark"):
         assert path in doc, path
+
+
+def test_a_dagster_yaml_of_the_operators_own_is_never_overwritten(tmp_path):
+    """The cluster image copies deploy/dagster/dagster.yaml into DAGSTER_HOME, and its code location
+    imports orchestration.resources, which applies trustloop's settings: PostgreSQL storage must stay."""
+    from trustloop.settings import DAGSTER_YAML_HEADER, dagster_yaml, write_dagster_yaml
+
+    own = tmp_path / "cluster"
+    own.mkdir()
+    (own / "dagster.yaml").write_bytes((DEPLOY / "dagster" / "dagster.yaml").read_bytes())
+    assert not write_dagster_yaml(own)
+    assert (own / "dagster.yaml").read_bytes() == (DEPLOY / "dagster" / "dagster.yaml").read_bytes()
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert write_dagster_yaml(fresh)
+    written = (fresh / "dagster.yaml").read_text()
+    assert written == dagster_yaml(fresh) and written.startswith(DAGSTER_YAML_HEADER)
+    assert _yaml(fresh / "dagster.yaml")["event_log_storage"]["config"]["base_dir"] == str(fresh / "history" / "runs")
+    assert not write_dagster_yaml(fresh)  # unchanged: nothing to write
+    config, _ = dagster_instance_config(str(fresh))  # Dagster's own schema
+    assert config["telemetry"]["enabled"] is False and config["concurrency"]["runs"]["max_concurrent_runs"] == 1
+
+    # one trustloop wrote before (another home, an older version): brought up to date
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "dagster.yaml").write_text(written)
+    assert write_dagster_yaml(moved)
+    assert (moved / "dagster.yaml").read_text() == dagster_yaml(moved)
