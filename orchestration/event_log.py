@@ -3,7 +3,8 @@
 Dagster's `SqliteEventLogStorage` creates a SQLAlchemy engine, opens a connection and disposes of
 both for every transaction it writes: two or three times for each of the ~800 events of a
 `trustloop run` (the run's own file, then the cross-run index file, twice for an asset check).
-That costs about 4 s of a 45 s run of the 3,000-ticket test folder, whatever the data size.
+On the 3,000-ticket test folder storing the events took 8.2 s of the run process's 33 s, and 1.6 s
+with the engines kept (about 3 s less wall time per run, whatever the data size).
 
 `PooledSqliteEventLogStorage` keeps an engine, and so its pooled connection, per database file
 (at most `MAX_ENGINES` files, the least recently used closed first) and changes nothing else: the
