@@ -49,24 +49,21 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def _engine(self, shard: str) -> Engine:
         """The engine of one database file, created on first use."""
         with self._engines_lock:
-            return self._cached_engine(shard)
-
-    def _cached_engine(self, shard: str) -> Engine:
-        if self._engines_pid != os.getpid():
-            # A forked child opens its own connections. It keeps references to its parent's, never
-            # to use or close them: closing an inherited SQLite connection could touch the parent's.
-            self._inherited.extend(self._engines.values())
-            self._engines, self._engines_pid = OrderedDict(), os.getpid()
-        engine = self._engines.get(shard)
-        if engine is None:
-            engine = create_engine(
-                self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
-            )
-            self._engines[shard] = engine
-            while len(self._engines) > MAX_ENGINES:
-                self._engines.popitem(last=False)[1].dispose()
-        self._engines.move_to_end(shard)
-        return engine
+            if self._engines_pid != os.getpid():
+                # A forked child opens its own connections. It keeps references to its parent's, never
+                # to use or close them: closing an inherited SQLite connection could touch the parent's.
+                self._inherited.extend(self._engines.values())
+                self._engines, self._engines_pid = OrderedDict(), os.getpid()
+            engine = self._engines.get(shard)
+            if engine is None:
+                engine = create_engine(
+                    self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+                )
+                self._engines[shard] = engine
+                while len(self._engines) > MAX_ENGINES:
+                    self._engines.popitem(last=False)[1].dispose()
+            self._engines.move_to_end(shard)
+            return engine
 
     def _dispose_engines(self) -> None:
         with self._engines_lock:

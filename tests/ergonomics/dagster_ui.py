@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from trustloop.settings import dagster_yaml
+from trustloop.settings import write_dagster_yaml
 
 PROJECT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 240  # seconds: a bound on start-up (import + dbt manifest + code server), not a timing assertion
@@ -78,7 +78,7 @@ def ui_env(workdir: Path) -> dict[str, str]:
     """Environment of a UI process whose every file lives under ``workdir``."""
     dagster_home = workdir / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").write_text(dagster_yaml(dagster_home))
+    write_dagster_yaml(dagster_home)
     env = dict(os.environ)
     env.update(
         TRUSTLOOP_OUTPUT_DIR=str(workdir / "output"),

@@ -22,7 +22,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventL
 
 import orchestration.event_log as event_log
 from orchestration.event_log import MAX_ENGINES, PooledSqliteEventLogStorage
-from trustloop.settings import dagster_yaml
+from trustloop.settings import write_dagster_yaml
 
 
 @asset
@@ -49,7 +49,7 @@ def engines_created(monkeypatch) -> list[str]:
 
 
 def instance_of(home) -> DagsterInstance:
-    (home / "dagster.yaml").write_text(dagster_yaml(home))
+    assert write_dagster_yaml(home)
     return DagsterInstance.from_config(str(home))
 
 
