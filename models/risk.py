@@ -15,7 +15,9 @@ import os
 # predict() also limit the pools explicitly, in case scikit-learn was imported earlier.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import csv  # noqa: E402
 import hashlib  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -24,6 +26,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import sklearn  # noqa: E402
+from pandas.api import types as ptypes  # noqa: E402
 from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
@@ -188,13 +191,20 @@ def prepare_features(frame: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"feature column(s) missing from the input: {', '.join(missing)}")
     out = pd.DataFrame(index=frame.index)
     for name in CATEGORICAL_FEATURES:
-        values = frame[name].astype(object)
-        out[name] = np.where(values.isna(), MISSING, values.astype(str)).astype(object)
+        values = frame[name]
+        if ptypes.is_string_dtype(values.dtype) and not ptypes.is_object_dtype(values.dtype):
+            # a text column (as fetched from the warehouse): its values are the text, without a cast per value
+            out[name] = values.to_numpy(dtype=object, na_value=MISSING)
+        else:
+            values = values.astype(object)
+            out[name] = np.where(values.isna(), MISSING, values.astype(str)).astype(object)
     for name in NUMERIC_FEATURES:
         values = frame[name]
-        if values.dtype == bool or str(values.dtype) == "boolean":
-            values = values.astype("Float64")
-        out[name] = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
+        if ptypes.is_bool_dtype(values.dtype) or ptypes.is_numeric_dtype(values.dtype):
+            # numbers and flags (also nullable ones) as floats, missing as NaN, without a Python object per value
+            out[name] = values.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            out[name] = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
     return out
 
 
@@ -225,24 +235,67 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 def training_data_sha256(frame: pd.DataFrame) -> str:
     """SHA-256 of the rows a model learns from (key, time, features, label, maturity), in a canonical form.
 
-    The canonical form is one CSV text (header, then the rows by key); it is hashed a chunk at a time.
+    The canonical form is one CSV text (header, then the rows by key; ``_canonical_csv`` writes a chunk of
+    it); it is hashed a chunk at a time.
     """
     columns = [KEY, TIME, *FEATURES, LABEL, MATURE]
     data = frame[columns].sort_values(KEY, kind="mergesort")
     digest = hashlib.sha256()
     for start in range(0, max(len(data), 1), CHUNK_ROWS):
-        part = data.iloc[start : start + CHUNK_ROWS]
-        canonical = pd.DataFrame({KEY: part[KEY].astype(str)})
-        canonical[TIME] = pd.to_datetime(part[TIME]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
-        features = prepare_features(part)
-        for name in CATEGORICAL_FEATURES:
-            canonical[name] = features[name]
-        for name in NUMERIC_FEATURES:
-            canonical[name] = [repr(float(v)) if not math.isnan(v) else "" for v in features[name]]
-        canonical[LABEL] = part[LABEL].astype(object).map(lambda v: "" if pd.isna(v) else str(bool(v)))
-        canonical[MATURE] = part[MATURE].astype(object).map(lambda v: "" if pd.isna(v) else str(bool(v)))
-        digest.update(canonical.to_csv(index=False, header=start == 0, lineterminator="\n").encode())
+        digest.update(_canonical_csv(data.iloc[start : start + CHUNK_ROWS], header=start == 0).encode())
     return digest.hexdigest()
+
+
+_CSV_SPECIAL = (",", '"', "\r", "\n")  # a field holding one of these is quoted (or may be, by Python version)
+
+
+def _canonical_csv(part: pd.DataFrame, header: bool) -> str:
+    """Rows of the canonical form of ``training_data_sha256``: pandas' CSV (``to_csv``) of the columns as text.
+
+    - key: as text; time: ``%Y-%m-%dT%H:%M:%S.%f``; categories: as ``prepare_features`` gives them;
+    - numbers: ``repr`` of the float, empty when missing; label and maturity: ``True``/``False``, empty when
+      missing.
+
+    Each distinct number is formatted once, and the rows are joined as text when no field needs CSV quoting
+    (otherwise the csv module writes them, as pandas does): the same text as ``to_csv`` of the columns,
+    several times faster at a million cases.
+    """
+    features = prepare_features(part)
+    times = pd.to_datetime(part[TIME])
+    if isinstance(times.dtype, np.dtype) and len(times) and 1000 <= times.min().year and times.max().year <= 9999:
+        stamps = times.to_numpy(dtype="datetime64[us]")
+        time_text = np.datetime_as_string(stamps, unit="us").astype(object)
+        time_text[np.isnat(stamps)] = ""
+    else:  # time-zone aware, or years of other than four digits: as strftime writes them
+        time_text = times.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").fillna("").to_numpy(dtype=object)
+    text_columns = [part[KEY].astype(str).fillna("").to_numpy(dtype=object), time_text]
+    text_columns += [features[name].to_numpy(dtype=object) for name in CATEGORICAL_FEATURES]
+    columns = text_columns + [_number_texts(features[name].to_numpy(dtype=float)) for name in NUMERIC_FEATURES]
+    columns += [_flag_texts(part[name]) for name in (LABEL, MATURE)]
+    names = [KEY, TIME, *FEATURES, LABEL, MATURE]
+    if any(char in "\x00".join(column) for column in text_columns for char in _CSV_SPECIAL):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        if header:
+            writer.writerow(names)
+        writer.writerows(zip(*columns, strict=True))
+        return buffer.getvalue()
+    lines = [",".join(names)] if header else []
+    lines += map(",".join, zip(*columns, strict=True))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _number_texts(values: np.ndarray) -> np.ndarray:
+    """``repr`` of each float, empty for NaN; each distinct value (by its bits: -0.0 is not 0.0) formatted once."""
+    codes, uniques = pd.factorize(np.ascontiguousarray(values, dtype=float).view(np.int64))
+    texts = ["" if math.isnan(value) else repr(float(value)) for value in uniques.view(np.float64)]
+    return np.array(texts, dtype=object)[codes]
+
+
+def _flag_texts(values: pd.Series) -> np.ndarray:
+    """``True``/``False`` of each value, empty when missing."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    return np.array([str(bool(value)) for value in uniques] + [""], dtype=object)[codes]
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -561,12 +614,16 @@ def predict_reusing(trained: TrainedModel, frame: pd.DataFrame, hashes: np.ndarr
     """
     if previous is None or not len(previous) or not len(frame):
         return predict(trained, frame), 0
-    prior = previous.drop_duplicates("ticket_id")[["ticket_id", "features_hash", "predicted_risk"]]
-    prior = prior.astype({"ticket_id": object, "features_hash": "Int64", "predicted_risk": float})
-    rows = pd.DataFrame({"ticket_id": frame[KEY].astype(str).to_numpy(), "hash": pd.array(hashes, dtype="Int64")})
-    joined = rows.merge(prior, how="left", on="ticket_id", validate="many_to_one")  # keeps the frame's order
-    same = (joined["features_hash"] == joined["hash"]).fillna(False).to_numpy(dtype=bool)
-    old_risk = joined["predicted_risk"].to_numpy(dtype=float)
+    prior = previous.drop_duplicates("ticket_id")
+    # each row's previous prediction, found by ticket id (-1: none)
+    at = pd.Index(prior["ticket_id"].astype(str).to_numpy(dtype=object)).get_indexer(
+        frame[KEY].astype(str).to_numpy(dtype=object)
+    )
+    known = at >= 0
+    row = np.where(known, at, 0)
+    prior_hash = pd.array(prior["features_hash"], dtype="Int64")
+    same = known & ~prior_hash.isna()[row] & (prior_hash.fillna(0).to_numpy(dtype=np.int64)[row] == hashes)
+    old_risk = np.where(known, prior["predicted_risk"].to_numpy(dtype=float, na_value=np.nan)[row], np.nan)
     same &= ~np.isnan(old_risk)
     out = old_risk.copy()
     if (~same).any():

@@ -13,9 +13,16 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from models.artifacts import load_artifact, save_artifact
 from models.card import render_model_card_html, render_model_card_markdown, write_model_card
 from models.risk import (
+    CATEGORICAL_FEATURES,
     FALLBACK_KIND,
+    FEATURES,
+    KEY,
+    LABEL,
+    MATURE,
     MODEL_KIND,
+    NUMERIC_FEATURES,
     SMOOTHING_CASES,
+    TIME,
     calibration_table,
     data_split,
     evaluate,
@@ -225,6 +232,79 @@ def test_training_keeps_only_the_latest_cases_beyond_the_cap(frame, monkeypatch)
     assert capped.kind == MODEL_KIND and capped.metrics["roc_auc"] > 0.6
 
 
+def _reference_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """prepare_features spelled value by value: text via str, numbers via to_numeric of Python objects."""
+    out = pd.DataFrame(index=frame.index)
+    for name in CATEGORICAL_FEATURES:
+        values = frame[name].astype(object)
+        out[name] = np.where(values.isna(), "(missing)", values.astype(str)).astype(object)
+    for name in NUMERIC_FEATURES:
+        values = frame[name]
+        if values.dtype == bool or str(values.dtype) == "boolean":
+            values = values.astype("Float64")
+        out[name] = pd.to_numeric(values.astype(object), errors="coerce").astype(float)
+    return out
+
+
+def _reference_sha256(frame: pd.DataFrame) -> str:
+    """The training data's canonical form as its definition reads: pandas' to_csv of the columns as text."""
+    import hashlib
+    import math
+
+    data = frame[[KEY, TIME, *FEATURES, LABEL, MATURE]].sort_values(KEY, kind="mergesort")
+    canonical = pd.DataFrame({KEY: data[KEY].astype(str)})
+    canonical[TIME] = pd.to_datetime(data[TIME]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    features = _reference_features(data)
+    for name in CATEGORICAL_FEATURES:
+        canonical[name] = features[name]
+    for name in NUMERIC_FEATURES:
+        canonical[name] = [repr(float(v)) if not math.isnan(v) else "" for v in features[name]]
+    for name in (LABEL, MATURE):
+        canonical[name] = data[name].astype(object).map(lambda v: "" if pd.isna(v) else str(bool(v)))
+    return hashlib.sha256(canonical.to_csv(index=False, lineterminator="\n").encode()).hexdigest()
+
+
+def _awkward(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values the fast paths must write as the reference does: quoting, signed zero, large and tiny floats,
+    missing labels and times, other dtypes."""
+    odd = frame.head(300).copy()
+    odd["case_type"] = odd["case_type"].astype(object)
+    odd.loc[0, "case_type"] = 'refund, "partial"'
+    odd.loc[1, "case_type"] = "two\nlines"
+    odd.loc[2, "case_type"] = None
+    odd["channel"] = odd["channel"].astype("string[pyarrow]")
+    odd.loc[3, "channel"] = pd.NA
+    odd["agent_id"] = odd["agent_id"].astype("category")
+    odd["amount_at_stake"] = odd["amount_at_stake"].astype(float)
+    odd.loc[4:9, "amount_at_stake"] = [-0.0, 0.0, 1e16, 1e-7, 123456789.125, float("inf")]
+    odd["customer_prior_cases"] = odd["customer_prior_cases"].astype("Int64")
+    odd.loc[10, "customer_prior_cases"] = pd.NA
+    odd["confidence"] = odd["confidence"].astype(object)
+    odd.loc[11, "confidence"] = "0.25"
+    odd.loc[12, "confidence"] = "n/a"
+    odd["is_handling_wrong"] = odd["is_handling_wrong"].astype("boolean")
+    odd.loc[13, "is_handling_wrong"] = pd.NA
+    odd.loc[14, "handled_at"] = pd.NaT
+    return odd
+
+
+def test_features_and_the_data_hash_equal_their_value_by_value_definition(frame, monkeypatch):
+    """The vectorised prepare_features and canonical CSV give exactly what the per-value spelling gives."""
+    import models.risk as risk
+
+    awkward = _awkward(frame)
+    for sample in (frame, awkward, frame.head(0)):
+        pd.testing.assert_frame_equal(prepare_features(sample), _reference_features(sample), check_exact=True)
+        assert training_data_sha256(sample) == _reference_sha256(sample)
+    # the rows that need quoting go through the csv module, the others are joined: both, chunk by chunk
+    monkeypatch.setattr(risk, "CHUNK_ROWS", 7)
+    assert training_data_sha256(awkward) == _reference_sha256(awkward)
+    assert training_data_sha256(frame.head(50)) == _reference_sha256(frame.head(50))
+    # time-zone-aware times are written as strftime writes them
+    aware = frame.head(20).assign(handled_at=frame["handled_at"].head(20).dt.tz_localize("Europe/Paris"))
+    assert training_data_sha256(aware) == _reference_sha256(aware)
+
+
 def test_the_data_hash_and_predictions_do_not_depend_on_the_chunk_size(frame, trained, monkeypatch):
     import models.risk as risk
 
@@ -243,16 +323,20 @@ def test_a_stored_model_keeps_the_predictions_of_unchanged_cases_and_predicts_th
     previous.loc[20, "predicted_risk"] = 0.123456  # unchanged case: kept as stored
     previous.loc[:9, "predicted_risk"] = 0.999  # changed cases: predicted again
     previous = previous.drop(index=30)  # a case scored for the first time
+    previous["features_hash"] = previous["features_hash"].astype("Int64")
+    previous.loc[40, "features_hash"] = pd.NA  # stored before the hashes were kept: predicted again
+    previous.loc[41, "predicted_risk"] = np.nan  # no stored probability: predicted again
     changed = frame.copy()
     changed.loc[:9, "confidence"] = changed.loc[:9, "confidence"].fillna(0.5) / 2 + 0.01
     changed.loc[:9, "channel"] = "fax-" + changed.loc[:9, "channel"].astype(str)
 
     out = predictions_frame(trained, changed, scored_at=scored_at, previous=previous)
-    assert out.attrs["reused"] == len(frame) - 11
+    assert out.attrs["reused"] == len(frame) - 13
     assert out.loc[20, "predicted_risk"] == 0.123456
+    np.testing.assert_array_equal(out.loc[40:41, "predicted_risk"], predict(trained, changed.loc[40:41]))
     np.testing.assert_array_equal(out.loc[:9, "predicted_risk"], predict(trained, changed.loc[:9]))
     assert (out.loc[:9, "features_hash"] != full.loc[:9, "features_hash"]).all()
     assert out.loc[30, "predicted_risk"] == full.loc[30, "predicted_risk"]
-    others = ~out.index.isin([*range(10), 20])
+    others = ~out.index.isin([*range(10), 20, 40, 41])
     np.testing.assert_array_equal(out.loc[others, "predicted_risk"], full.loc[others, "predicted_risk"])
     np.testing.assert_array_equal(out.loc[others, "features_hash"], full.loc[others, "features_hash"])
