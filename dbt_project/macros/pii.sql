@@ -43,8 +43,11 @@
 
 {% macro duckdb__redact_pii(column) -%}
 (
-    -- nothing to redact without an '@' or at least 7 digits (the shortest phone number): skip the work
-    case when strpos({{ column }}, '@') = 0 and length(regexp_replace({{ column }}, '[^0-9]', '', 'g')) < 7
+    -- nothing to redact without an '@' or at least 7 digits (the shortest phone number): skip the work. The
+    -- digits are counted by deleting them with translate (a regexp_replace of every non-digit took 11 s of
+    -- the 29 s that deriving 7.4M agent-log events took)
+    case when strpos({{ column }}, '@') = 0
+        and length({{ column }}) - length(translate({{ column }}, '0123456789', '')) < 7
     then {{ column }} else
     regexp_replace(regexp_replace(regexp_replace(
         list_reduce(

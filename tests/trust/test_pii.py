@@ -45,6 +45,8 @@ SAMPLES = [
     "hash a4539148803436467b and id x4539148803436467 and 4539148803436467y stay",
     # at the edge of the shortcut (no '@' and fewer than 7 digits: left unexamined)
     "shortest +1234567 phone",
+    # each digit counts towards the 7: a phone number of one digit only is still examined
+    *(f"call +{digit * 7} now" for digit in "0123456789"),
     "too short +123456 kept",
     "",
 ]
