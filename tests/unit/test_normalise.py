@@ -99,6 +99,27 @@ def test_enums_are_case_and_space_insensitive(con, value, case, pad):
     assert scalar(con, "select tl_enum(?, ['email', 'chat', 'voice', 'social', 'web'])", text) == expected
 
 
+# the white space the contract's trimming removes (tl_trim), and characters it must keep at either end
+WHITE_SPACE = " \t\n\x0b\x0c\r\x85\xa0\u2007\u202f\u3000"
+KEPT_AT_EDGES = "\x00\x01\x1f!_a\u00e9\u0301\u2028\u200b"
+
+
+@SETTINGS
+@given(text=st.text(alphabet=WHITE_SPACE + KEPT_AT_EDGES, max_size=8))
+def test_trimming_removes_exactly_the_white_space_set_at_both_ends(con, text):
+    """tl_trim against str.strip of the set (its shortcut for values that need no trimming included)."""
+    assert scalar(con, "select tl_trim(?)", text) == text.strip(WHITE_SPACE)
+    assert scalar(con, "select tl_blank(?)", text) == (text.strip(WHITE_SPACE) or None)
+
+
+def test_each_white_space_is_trimmed_at_either_end(con):
+    for char in WHITE_SPACE:
+        for text in (char + "Web", "Web" + char, char + char + "Web" + char):
+            assert scalar(con, "select tl_blank(?)", text) == "Web", repr(text)
+            assert scalar(con, "select tl_enum(?, ['web'])", text) == "web", repr(text)
+    assert scalar(con, "select tl_blank(?)", None) is None
+
+
 @SETTINGS
 @given(words=st.lists(st.text(alphabet="abcxyz", min_size=1, max_size=6), min_size=1, max_size=4),
        seps=st.lists(st.sampled_from([" ", "-", "  ", " - ", "_", "--"]), min_size=3, max_size=3),

@@ -3,11 +3,21 @@
 -- tests/unit/test_normalise.py checks them against an independent Python
 -- reading of the contract, with Hypothesis.
 
--- Surrounding white space of any kind removed: the literal holds space, tab, LF, VT, FF, CR,
--- NEL, no-break space, figure space, narrow no-break space and ideographic space.
-create or replace macro tl_trim(x) as trim(x, ' 	
-
-   　');
+-- Whether a character (its code point, as ord gives it) may be one that tl_trim removes: every code
+-- point up to the space, and the others of its set.
+create or replace macro tl_edge_space(c) as c <= 32 or c in (133, 160, 8199, 8239, 12288);
+
+-- Surrounding white space of any kind removed: space, tab, LF, VT, FF, CR, NEL, no-break space, figure
+-- space, narrow no-break space and ideographic space (written with chr: a raw CR in this file was once
+-- turned into a second LF). Most values begin and end with none of them and are returned as they are,
+-- without scanning the set at both ends (two thirds of the time of the loader's trimming stage).
+create or replace macro tl_trim(x) as
+    case
+        when tl_edge_space(ord(x)) or tl_edge_space(ord(right(x, 1)))
+        then trim(x, ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(133) || chr(160) || chr(8199)
+                     || chr(8239) || chr(12288))
+        else x
+    end;
 
 -- A value is missing when its cell is empty or blank (or JSON null, which
 -- arrives here as SQL NULL).
