@@ -45,7 +45,7 @@
 (
     -- nothing to redact without an '@' or at least 7 digits (the shortest phone number): skip the work. The
     -- digits are counted by deleting them with translate (a regexp_replace of every non-digit took 11 s of
-    -- the 29 s that deriving 7.4M agent-log events took)
+    -- the 23-26 s that deriving 7.4M agent-log events took)
     case when strpos({{ column }}, '@') = 0
         and length({{ column }}) - length(translate({{ column }}, '0123456789', '')) < 7
     then {{ column }} else
