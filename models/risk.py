@@ -62,6 +62,8 @@ MATURE = "is_label_mature"
 MISSING = "(missing)"
 # the columns of marts.fct_case_features the model reads
 MODEL_COLUMNS: tuple[str, ...] = ("ticket_id", "handled_at", *FEATURES, "is_handling_wrong", "is_label_mature")
+# the columns of the training data's canonical form (training_data_sha256), in its order
+HASHED_COLUMNS: tuple[str, ...] = (KEY, TIME, *FEATURES, LABEL, MATURE)
 
 RANDOM_STATE = 0
 # Threads: one on small data, where OpenMP's start-up costs more than it saves (and several processes
@@ -238,8 +240,7 @@ def training_data_sha256(frame: pd.DataFrame) -> str:
     The canonical form is one CSV text (header, then the rows by key; ``_canonical_csv`` writes a chunk of
     it); it is hashed a chunk at a time.
     """
-    columns = [KEY, TIME, *FEATURES, LABEL, MATURE]
-    data = frame[columns].sort_values(KEY, kind="mergesort")
+    data = frame[list(HASHED_COLUMNS)].sort_values(KEY, kind="mergesort")
     digest = hashlib.sha256()
     for start in range(0, max(len(data), 1), CHUNK_ROWS):
         digest.update(_canonical_csv(data.iloc[start : start + CHUNK_ROWS], header=start == 0).encode())
@@ -272,15 +273,14 @@ def _canonical_csv(part: pd.DataFrame, header: bool) -> str:
     text_columns += [features[name].to_numpy(dtype=object) for name in CATEGORICAL_FEATURES]
     columns = text_columns + [_number_texts(features[name].to_numpy(dtype=float)) for name in NUMERIC_FEATURES]
     columns += [_flag_texts(part[name]) for name in (LABEL, MATURE)]
-    names = [KEY, TIME, *FEATURES, LABEL, MATURE]
     if any(char in "\x00".join(column) for column in text_columns for char in _CSV_SPECIAL):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         if header:
-            writer.writerow(names)
+            writer.writerow(HASHED_COLUMNS)
         writer.writerows(zip(*columns, strict=True))
         return buffer.getvalue()
-    lines = [",".join(names)] if header else []
+    lines = [",".join(HASHED_COLUMNS)] if header else []
     lines += map(",".join, zip(*columns, strict=True))
     return "\n".join(lines) + "\n" if lines else ""
 
