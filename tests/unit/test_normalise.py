@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from trustloop.ingest.loader import install_macros
@@ -88,6 +88,30 @@ def test_non_iso_timestamps_are_rejected(con, text):
 ])
 def test_lower_case_separator_and_zone_are_read(con, text, expected):
     assert scalar(con, "select tl_ts(?)", text) == expected
+
+
+# tl_ts casts its usual shape (YYYY-MM-DDThh:mm:ss, up to six digits of fraction, Z or +hh:mm) without the
+# general reading's rewriting: for any digits (impossible dates and times too), fraction and zone, and
+# near misses of the shape, both readings agree
+near_usual = st.builds(
+    lambda stamp, fraction, zone, pad: pad + stamp + fraction + zone + pad,
+    st.one_of(st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}\Z"),
+              instants.map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S"))),
+    st.sampled_from(["", ".5", ",5", ".123", ".123456", ".1234567", ".123456789", "."]),
+    st.sampled_from(["", "Z", "z", "+00:00", "-00:00", "-14:00", "+05:30", "+0530", "+05", "+5:30", "+24:00"]),
+    st.sampled_from(["", " "]),
+)
+
+
+@SETTINGS
+@given(text=near_usual)
+@example("2026-05-25T00:00:29.Z")  # one near miss of each part of the shape
+@example("2026-05-25T00:00:29z")
+@example("2026-05-25t00:00:29+05:30")
+@example("2026-05-25T00:00:29,5+05:30")
+@example("2026-05-25T00:00:29.1234567+05:30")
+def test_the_usual_shape_reads_as_the_general_reading(con, text):
+    assert scalar(con, "select tl_ts(?)", text) == scalar(con, "select tl_ts_general(?)", text)
 
 
 @SETTINGS

@@ -119,10 +119,12 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("block_bytes", [7, 32 << 20])
+@pytest.mark.parametrize("block_bytes, batch_rows", [(7, 1), (7, 2), (32 << 20, 100_000)])
 @pytest.mark.parametrize("name", list(CASES))
-def test_the_reader_matches_a_line_by_line_reading(tmp_path, monkeypatch, name, block_bytes):
+def test_the_reader_matches_a_line_by_line_reading(tmp_path, monkeypatch, name, block_bytes, batch_rows):
+    """Also with rows going to DuckDB one or two at a time (each batch a fixed-size list of the fields)."""
     monkeypatch.setattr(readers, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(readers, "BATCH_ROWS", batch_rows)
     assert read(tmp_path, CASES[name]) == oracle(CASES[name])
 
 
@@ -139,9 +141,11 @@ broken = st.sampled_from([b"", b"\xff", b"\xc3"])
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(header=st.sampled_from(["id,note\n", "id\n", "a,b,c\r\n", ""]), body=texts, junk=broken,
-       cut=st.integers(0, 40), block_bytes=st.sampled_from([1, 5, 16, 1 << 20]))
-def test_any_bytes_are_read_as_line_by_line(tmp_path, monkeypatch, header, body, junk, cut, block_bytes):
+       cut=st.integers(0, 40), block_bytes=st.sampled_from([1, 5, 16, 1 << 20]), batch_rows=st.sampled_from([1, 3]))
+def test_any_bytes_are_read_as_line_by_line(tmp_path, monkeypatch, header, body, junk, cut, block_bytes,
+                                            batch_rows):
     monkeypatch.setattr(readers, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(readers, "BATCH_ROWS", batch_rows)
     data = (header + body).encode()
     data = data[:cut] + junk + data[cut:]
     assert read(tmp_path, data) == oracle(data)

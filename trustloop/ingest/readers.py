@@ -105,16 +105,26 @@ def _raw_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str], bo
         yield first, lines, errors, ended
 
 
-def _insert_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str], columns: list[list]) -> None:
-    arrays = [pa.array(columns[0], pa.int64())] + [pa.array(col, pa.string()) for col in columns[1:]]
-    con.register("_tl_batch", pa.Table.from_arrays(arrays, names=names))
+# --------------------------------------------------------------------------- CSV
+
+
+def _insert_records(con: duckdb.DuckDBPyConnection, table: str, names: list[str], numbers: list[int],
+                    raws: list[str], problems: list[str | None], records: list[list[str | None]]) -> None:
+    """Insert a batch of CSV records (lists of one width, that of ``names`` after its first three) with
+    their line numbers, raw texts and problems. The records go to Arrow as one fixed-size list column and
+    DuckDB splits them into columns: a third of the time of transposing them in Python first."""
+    width = len(names) - 3
+    con.register("_tl_batch", pa.table({
+        "n": pa.array(numbers, pa.int64()),
+        "r": pa.array(raws, pa.string()),
+        "p": pa.array(problems, pa.string()),
+        "f": pa.array(records, pa.list_(pa.string(), width)),
+    }))
     try:
-        con.execute(f"insert into {table} select * from _tl_batch")
+        fields = ", ".join(f"f[{i + 1}]" for i in range(width))
+        con.execute(f"insert into {table} select n, r, p, {fields} from _tl_batch")
     finally:
         con.unregister("_tl_batch")
-
-
-# --------------------------------------------------------------------------- CSV
 
 
 def _csv_table(con: duckdb.DuckDBPyConnection, width: int) -> list[str]:
@@ -186,8 +196,7 @@ def _read_csv_rows(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str
     def flush() -> None:
         numbers, raws, problems, records = batch
         if numbers:
-            _insert_columns(con, "_land_csv", table_cols,
-                            [numbers, raws, problems] + [list(c) for c in zip(*records, strict=True)])
+            _insert_records(con, "_land_csv", table_cols, numbers, raws, problems, records)
             for column in batch:
                 column.clear()
 
