@@ -28,7 +28,7 @@ create or replace macro tl_blank(x) as nullif(tl_trim(x), '');
 -- in for the T. Anything else (names of zones, 'epoch', 'now', ...) is NULL.
 -- The general reading rewrites the text before DuckDB's cast (a lower-case t, a comma or more than six
 -- digits of fraction, a Z); the usual shape, YYYY-MM-DDThh:mm:ss with up to six digits of fraction and
--- Z or +hh:mm, needs none of it (the cast reads Z as +00:00) and is cast as it is: a third of the time.
+-- Z or +hh:mm, needs none of it (the cast reads Z as +00:00) and is cast as it is: half the time.
 create or replace macro tl_ts_general(x) as
     case
         when regexp_full_match(
