@@ -108,33 +108,36 @@ def _raw_blocks(path: Path) -> Iterator[tuple[int, list[str], dict[int, str], bo
 # --------------------------------------------------------------------------- CSV
 
 
-def _insert_records(con: duckdb.DuckDBPyConnection, table: str, names: list[str], numbers: list[int],
-                    raws: list[str], problems: list[str | None], records: list[list[str | None]]) -> None:
-    """Insert a batch of CSV records (lists of one width, that of ``names`` after its first three) with
-    their line numbers, raw texts and problems. The records go to Arrow as one fixed-size list column and
-    DuckDB splits them into columns: a third of the time of transposing them in Python first."""
-    width = len(names) - 3
-    con.register("_tl_batch", pa.table({
-        "n": pa.array(numbers, pa.int64()),
-        "r": pa.array(raws, pa.string()),
-        "p": pa.array(problems, pa.string()),
-        "f": pa.array(records, pa.list_(pa.string(), width)),
-    }))
+def _insert_batch(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, columns: str = "*") -> None:
+    """Insert an Arrow batch (its ``columns``, as a select list) into a temp table."""
+    con.register("_tl_batch", batch)
     try:
-        fields = ", ".join(f"f[{i + 1}]" for i in range(width))
-        con.execute(f"insert into {table} select n, r, p, {fields} from _tl_batch")
+        con.execute(f"insert into {table} select {columns} from _tl_batch")
     finally:
         con.unregister("_tl_batch")
 
 
-def _csv_table(con: duckdb.DuckDBPyConnection, width: int) -> list[str]:
+def _insert_records(con: duckdb.DuckDBPyConnection, width: int, numbers: list[int], raws: list[str],
+                    problems: list[str | None], records: list[list[str | None]]) -> None:
+    """Insert a batch of CSV records (lists of ``width`` fields) into ``_land_csv`` with their line numbers,
+    raw texts and problems. The records go to Arrow as one fixed-size list column and DuckDB splits them
+    into columns: a third of the time of transposing them in Python first."""
+    batch = pa.table({
+        "n": pa.array(numbers, pa.int64()),
+        "r": pa.array(raws, pa.string()),
+        "p": pa.array(problems, pa.string()),
+        "f": pa.array(records, pa.list_(pa.string(), width)),
+    })
+    _insert_batch(con, "_land_csv", batch, "n, r, p, " + ", ".join(f"f[{i + 1}]" for i in range(width)))
+
+
+def _csv_table(con: duckdb.DuckDBPyConnection, width: int) -> None:
     cols = [f"c{i}" for i in range(width)]
     con.execute(
         "create or replace temp table _land_csv (_line bigint, _raw varchar, _pre_error varchar, "
         + ", ".join(f"{c} varchar" for c in cols)
         + ")"
     )
-    return ["_line", "_raw", "_pre_error"] + cols
 
 
 class _Window:
@@ -184,19 +187,20 @@ def _read_csv_rows(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str
     reader = csv.reader(itertools.chain.from_iterable(window.feed()))
     names: list[str] | None = None
     header_error: str | None = None
-    table_cols: list[str] = []
+    table_width = 0
     batch: tuple[list, list, list, list] = ([], [], [], [])
 
     def start(header: list[str]) -> int:
-        nonlocal names, table_cols
+        nonlocal names, table_width
         names = [h.strip().lower() for h in header]
-        table_cols = _csv_table(con, max(len(names), 1))
+        table_width = max(len(names), 1)
+        _csv_table(con, table_width)
         return len(names)
 
     def flush() -> None:
         numbers, raws, problems, records = batch
         if numbers:
-            _insert_records(con, "_land_csv", table_cols, numbers, raws, problems, records)
+            _insert_records(con, table_width, numbers, raws, problems, records)
             for column in batch:
                 column.clear()
 
@@ -310,11 +314,7 @@ def _read_jsonl_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         table = _jsonl_block(first, data)
         if table is None:
             table = _jsonl_block_by_line(first, data)
-        con.register("_tl_batch", table)
-        try:
-            con.execute("insert into _land_json select * from _tl_batch")
-        finally:
-            con.unregister("_tl_batch")
+        _insert_batch(con, "_land_json", table)
 
 
 def _read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
