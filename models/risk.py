@@ -273,7 +273,8 @@ def _canonical_csv(part: pd.DataFrame, header: bool) -> str:
     text_columns += [features[name].to_numpy(dtype=object) for name in CATEGORICAL_FEATURES]
     columns = text_columns + [_number_texts(features[name].to_numpy(dtype=float)) for name in NUMERIC_FEATURES]
     columns += [_flag_texts(part[name]) for name in (LABEL, MATURE)]
-    if any(char in "\x00".join(column) for column in text_columns for char in _CSV_SPECIAL):
+    joined = ("\x00".join(column) for column in text_columns)  # each text column joined once
+    if any(char in text for text in joined for char in _CSV_SPECIAL):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         if header:
