@@ -69,6 +69,29 @@
     nullif(lower({{ trustloop.trim_space(expr) }}), '')
 {%- endmacro %}
 
+{#
+  a number as the landing contract spells one (decimal digits, an optional fraction and exponent;
+  surrounding white space ignored), when finite; NULL otherwise. A bare cast would also read NaN,
+  Infinity, 1_000 (DuckDB) or 1e400 (as infinity).
+#}
+{% macro text_number(expr) -%}
+    {{ return(adapter.dispatch('text_number', 'trustloop')(trustloop.trim_space(expr))) }}
+{%- endmacro %}
+{% macro default__text_number(text) -%}
+    case
+        when regexp_full_match({{ text }}, '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?')
+            and isfinite(try_cast({{ text }} as double))
+        then try_cast({{ text }} as double)
+    end
+{%- endmacro %}
+{% macro spark__text_number(text) -%}
+    case
+        when {{ text }} rlike '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+            and abs(try_cast({{ text }} as double)) < try_cast('Infinity' as double)
+        then try_cast({{ text }} as double)
+    end
+{%- endmacro %}
+
 {# boolean of a text value: true/false (also the words true/false/1/0/yes/no) #}
 {% macro text_bool(expr) -%}
     case {{ trustloop.text_enum(expr) }}
