@@ -199,3 +199,16 @@ def test_offsets_across_dst_boundaries(con):
     assert scalar(con, "select tl_ts(?)", "2026-11-01T01:30:00-04:00") == datetime(2026, 11, 1, 5, 30)
     assert scalar(con, "select tl_ts(?)", "2026-11-01T01:30:00-05:00") == datetime(2026, 11, 1, 6, 30)
     assert datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text, number", [
+    ("42", 42.0), (" -3.5\t", -3.5), ("+.25", 0.25), ("12.", 12.0), ("1e3", 1000.0), ("1E-2", 0.01),
+    ("1e308", 1e308),
+    # not a finite number as the contract spells one, though DuckDB's own cast reads some of them
+    ("1e400", None), ("-1e400", None), ("NaN", None), ("inf", None), ("Infinity", None), ("1_000", None),
+    ("0x10", None), ("1,5", None), ("", None), ("-", None), (".", None),
+])
+def test_numbers_are_finite_and_spelled_as_the_contract_says(con, text, number):
+    assert scalar(con, "select tl_number(?)", text) == number
+    whole = number if number is not None and number == int(number) and abs(number) < 2**31 - 1 else None
+    assert scalar(con, "select tl_int(?)", text) == whole

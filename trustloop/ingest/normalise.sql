@@ -64,10 +64,11 @@ create or replace macro tl_enum(x, allowed) as
 create or replace macro tl_case_type(x) as
     nullif(trim(regexp_replace(lower(tl_trim(x)), '[\s\-]+', '_', 'g'), '_'), '');
 
--- Numbers as text -> DOUBLE (NULL when not a finite number).
+-- Numbers as text -> DOUBLE (NULL when not a finite number: DuckDB's cast reads 1e400 as infinity).
 create or replace macro tl_number(x) as
     case
         when regexp_full_match(tl_trim(x), '[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?')
+            and isfinite(try_cast(tl_trim(x) as double))
         then try_cast(tl_trim(x) as double)
     end;
 
