@@ -84,6 +84,7 @@
         then try_cast({{ text }} as double)
     end
 {%- endmacro %}
+{# try_cast: NULL for a non-number also where ANSI mode is on (Databricks SQL); dbt-spark turns it off #}
 {% macro spark__text_number(text) -%}
     case
         when {{ text }} rlike '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$'
@@ -103,22 +104,6 @@
 {# boolean of a JSON attribute: true/false (also the words true/false/1/0/yes/no) #}
 {% macro json_bool(column, key) -%}
     {{ trustloop.text_bool(trustloop.json_str(column, key)) }}
-{%- endmacro %}
-
-{# number of a JSON attribute (NULL when not a number) #}
-{% macro json_number(column, key) -%}
-    {{ trustloop.safe_double(trustloop.json_str(column, key)) }}
-{%- endmacro %}
-
-{% macro safe_double(expr) -%}
-    {{ return(adapter.dispatch('safe_double', 'trustloop')(expr)) }}
-{%- endmacro %}
-{% macro default__safe_double(expr) -%}
-    try_cast({{ expr }} as double)
-{%- endmacro %}
-{# try_cast: NULL for a non-number also where ANSI mode is on (Databricks SQL); dbt-spark turns it off #}
-{% macro spark__safe_double(expr) -%}
-    try_cast({{ expr }} as double)
 {%- endmacro %}
 
 {# exact seconds between two timestamps (b - a), fractional seconds kept #}
