@@ -133,6 +133,48 @@ def test_jsonl_unparseable_lines_non_objects_and_bad_utf8(con, tmp_path):
     assert kept == [("e1", "case_assigned"), ("e4", "sentiment_snapshot")]
 
 
+def test_a_key_written_twice_quarantines_its_line(con, tmp_path):
+    """JSON parsers disagree on a repeated key (first or last value wins), so the line is not read at all;
+    an unknown key written twice once stopped the whole load ("Map keys must be unique")."""
+    good = json.dumps(event())
+    lines = [
+        good,
+        good[:-1] + ', "event_id": "e9"}',  # a contract key twice: e1 or e9?
+        json.dumps(event(event_id="e2"))[:-1] + ', "vendor": 1, "vendor": 2, "Vendor": 3}',  # an extra key twice
+        json.dumps(event(event_id="e3", attributes={"mode": "resolve"})).replace(
+            '"mode": "resolve"', '"mode": "resolve", "mode": "triage"'),  # inside attributes
+        json.dumps(event(event_id="e4"))[:-1] + ', "b": 1, "a": 2, "b": 3, "a": 4, "a": 5}',
+        json.dumps(event(event_id="e5"))[:-1] + ', "Vendor": 1, "vendor": 2}',  # keys are case-sensitive
+    ]
+    write(tmp_path, "agent_logs/k.jsonl", "\n".join(lines) + "\n")
+    [result] = load(con, tmp_path, "agent_logs")
+    assert (result.rows_read, result.rows_new, result.rows_quarantined) == (6, 2, 4)
+    reasons = {line: (reason, raw) for _f, line, reason, raw in quarantine(con)}
+    assert reasons[2] == ("unparseable line: key repeated: event_id", lines[1])
+    assert reasons[3] == ("unparseable line: key repeated: vendor", lines[2])
+    assert reasons[4][0] == 'attributes: key repeated ({"mode":"resolve","mode":"triage"})'
+    assert reasons[5][0] == "unparseable line: key repeated: a, b"
+    kept = con.execute("select event_id, _extra from raw.agent_logs order by 1").fetchall()
+    assert kept == [("e1", None), ("e5", '{"Vendor":1,"vendor":2}')]
+
+
+def test_a_list_of_ids_is_an_array_of_scalars_or_text(con, tmp_path):
+    incident = {"started_at": "2026-03-01T00:00:00Z", "detected_at": "2026-03-01T01:00:00Z", "severity": "sev2",
+                "category": "other"}
+    lists = [["T1", " T2 ", "", None], "T1; T2", '["T1", "T2"]', [101, 102], [], {"T1": True}, [["T1"]],
+             [{"id": "T1"}]]
+    write(tmp_path, "incidents/i.jsonl",
+          "\n".join(json.dumps({"incident_id": f"I{n}", **incident, "ticket_ids": ids}) for n, ids in enumerate(lists))
+          + "\n")
+    [result] = load(con, tmp_path, "incidents")
+    assert (result.rows_new, result.rows_quarantined) == (5, 3)
+    stored = dict(con.execute("select incident_id, ticket_ids from raw.incidents").fetchall())
+    assert stored == {"I0": ["T1", "T2"], "I1": ["T1", "T2"], "I2": ["T1", "T2"], "I3": ["101", "102"], "I4": []}
+    reasons = [reason for _f, _l, reason, _raw in quarantine(con)]
+    assert reasons == [f"ticket_ids: not a list of ids (a JSON array of strings, or text separated by semicolons)"
+                       f" ({json.dumps(ids, separators=(',', ':'))})" for ids in lists[5:]]
+
+
 def test_event_id_conflicts_and_respelled_duplicates(con, tmp_path):
     first = [
         event(),

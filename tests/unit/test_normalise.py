@@ -168,6 +168,18 @@ def test_lists_from_json_or_semicolons(con, items, as_json, pad):
     assert scalar(con, "select tl_list(?)", text) == items
 
 
+@pytest.mark.parametrize("text, items", [
+    ('[101, 2.5, true, " T1 ", "", null]', ["101", "2.5", "true", "T1"]),
+    ("[]", []),
+    (" ; ", []),
+    ('{"T1": true}', None),  # an object is not a list
+    ('[["T1"]]', None),  # nor an array of arrays
+    ('["T1", {"id": "T2"}]', None),
+])
+def test_a_list_holds_scalars_only(con, text, items):
+    assert scalar(con, "select tl_list(?)", text) == items
+
+
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), st.text(max_size=8),
                          st.floats(allow_nan=False, allow_infinity=False, width=32))
 

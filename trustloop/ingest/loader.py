@@ -222,12 +222,18 @@ def _error_sql(column: Column) -> list[str]:
         "int": "not a whole number",
         "float": "not a number",
         "object": "not a JSON object",
+        "list": "not a list of ids (a JSON array of strings, or text separated by semicolons)",
     }.get(column.kind)
     errors = []
     if column.required:
         errors.append(f"case when {t} is null then '{column.name}: missing required value' end")
     if problem:
-        errors.append(f"case when {t} is not null and {v} is null then '{column.name}: {problem}' || {shown} end")
+        message = f"'{column.name}: {problem}'"
+        if column.kind == "object":
+            # an object that names a key twice: which of its values was meant is not known
+            message = (f"case when json_type(tl_try_json({t})) = 'OBJECT' then '{column.name}: key repeated' "
+                       f"else {message} end")
+        errors.append(f"case when {t} is not null and {v} is null then {message} || {shown} end")
     if column.low is not None:
         errors.append(f"case when {v} < {column.low} then '{column.name}: below {column.low:g}' || {shown} end")
     if column.high is not None:

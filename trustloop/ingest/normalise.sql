@@ -96,14 +96,17 @@ create or replace macro tl_object(x) as
         try_cast(try_cast(json_extract_string(try_cast(x as json), '$') as json) as map(varchar, json))
     )))))::varchar;
 
--- A list: a JSON array of strings, or ';'-separated text. Items trimmed,
--- blanks dropped, order kept.
+-- A list: a JSON array of strings (or numbers), or ';'-separated text. Items
+-- trimmed, blanks dropped, order kept. NULL for a JSON object, or an array
+-- holding an object or an array: not a list of ids.
 create or replace macro tl_list(x) as
     list_filter(
         list_transform(
-            case
-                when json_type(tl_try_json(tl_trim(x))) = 'ARRAY'
-                    then json_extract_string(tl_try_json(tl_trim(x)), '$[*]')
+            case json_type(tl_try_json(tl_trim(x)))
+                when 'ARRAY' then
+                    case when not list_has_any(json_type(tl_try_json(tl_trim(x)), '$[*]'), ['OBJECT', 'ARRAY'])
+                        then json_extract_string(tl_try_json(tl_trim(x)), '$[*]')::varchar[] end
+                when 'OBJECT' then null
                 else string_split(tl_trim(x), ';')
             end,
             lambda v: tl_trim(v)

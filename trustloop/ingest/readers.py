@@ -345,7 +345,10 @@ def _json_to_land(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     select.append(
         """coalesce(_pre_error,
              case when _j is null then 'unparseable line: not valid JSON'
-                  when json_type(_j) <> 'OBJECT' then 'unparseable line: not a JSON object' end
+                  when json_type(_j) <> 'OBJECT' then 'unparseable line: not a JSON object'
+                  when len(_repeated) > 0
+                      then 'unparseable line: key repeated: ' || array_to_string(list_sort(list_distinct(_repeated)), ', ')
+             end
            ) as _pre_error"""
     )
     for column in source.columns:
@@ -360,15 +363,20 @@ def _json_to_land(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             value = field
         select.append(f"case when _ok then {value} end as {_quote(column.name)}")
     select.append(
-        f"case when _ok and len(list_filter(json_keys(_j), lambda k: not list_contains({known}, k))) > 0 "
+        f"case when _ok and len(list_filter(_k, lambda k: not list_contains({known}, k))) > 0 "
         f"then tl_json_extras(_j, {known}) end as _extra"
     )
     con.execute(
         "create or replace temp table _land as select "
         + ", ".join(select)
         + f" from (select *, case when _ok then json_transform(_j, '{spec}') end as _s from ("
-        "select *, _pre_error is null and coalesce(json_type(_j) = 'OBJECT', false) as _ok"
-        " from (select *, tl_try_json(_raw) as _j from _land_json)))"
+        # a key written twice makes the line unparseable: which of its values was meant is not known (the
+        # JSON reading would take the first; an unknown key twice cannot be kept in _extra). _repeated: the
+        # keys found again after their first place (list_distinct on every row cost 5x as much)
+        "select *, _pre_error is null and _k is not null and len(_repeated) = 0 as _ok from ("
+        "select *, list_filter(_k, lambda k, i: list_position(_k, k) <> i) as _repeated from ("
+        "select *, case when json_type(_j) = 'OBJECT' then json_keys(_j) end as _k"
+        " from (select *, tl_try_json(_raw) as _j from _land_json)))))"
     )
     con.execute("drop table if exists _land_json")
 
