@@ -158,6 +158,19 @@ def test_a_key_written_twice_quarantines_its_line(con, tmp_path):
     assert kept == [("e1", None), ("e5", '{"Vendor":1,"vendor":2}')]
 
 
+def test_unknown_keys_of_any_spelling_are_kept(con, tmp_path):
+    """An extra key is kept whatever its characters; one holding a double quote once failed the whole load
+    ("JSON path error")."""
+    keys = ['a"b', "", " ", "$", "a.b", "a\\b", "[0]", "*", "\u00e9", "a\nb", '"', "$.event_id", "x" * 300]
+    lines = [json.dumps({**event(event_id=f"e{n}"), key: {"n": n, "list": [None, True]}}) for n, key in enumerate(keys)]
+    write(tmp_path, "agent_logs/x.jsonl", "\n".join(lines) + "\n")
+    [result] = load(con, tmp_path, "agent_logs")
+    assert (result.rows_new, result.rows_quarantined) == (len(keys), 0)
+    extras = dict(con.execute("select event_id, _extra from raw.agent_logs").fetchall())
+    assert {eid: json.loads(extra) for eid, extra in extras.items()} == {
+        f"e{n}": {key: {"n": n, "list": [None, True]}} for n, key in enumerate(keys)}
+
+
 def test_a_list_of_ids_is_an_array_of_scalars_or_text(con, tmp_path):
     incident = {"started_at": "2026-03-01T00:00:00Z", "detected_at": "2026-03-01T01:00:00Z", "severity": "sev2",
                 "category": "other"}

@@ -114,11 +114,15 @@ create or replace macro tl_list(x) as
         lambda v: v is not null and v <> ''
     );
 
--- Extra keys of a JSON object (those not in the contract), as a JSON object.
+-- Extra keys of a JSON object (those not in the contract), as a JSON object,
+-- in their order. Keys and values are paired by position ('$.*' lists the
+-- values in the order of json_keys), not looked up by a path: a key holding
+-- a double quote or nothing at all cannot be written as one. The keys must
+-- be unique (the reader quarantines a line that repeats one).
 create or replace macro tl_json_extras(j, known) as
     to_json(map_from_entries(list_transform(
-        list_filter(json_keys(j), lambda k: not list_contains(known, k)),
-        lambda k: {'k': k, 'v': json_extract(j, '$."' || k || '"')}
+        list_filter(list_zip(json_keys(j), json_extract(j, '$.*')), lambda e: not list_contains(known, e[1])),
+        lambda e: {'k': e[1], 'v': e[2]}
     )))::varchar;
 
 -- A JSON value as text: strings unquoted, objects and arrays as JSON text.
