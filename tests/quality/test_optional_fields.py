@@ -6,6 +6,12 @@ contract does not know on more than 1 % of the events. Every one of those is val
 succeed with no blocking failure and give the original's metrics export, less the incident-time
 rows whose scope needs an incident's agent_id; the coverage suites (warning only) say what is
 missing, each naming its rule.
+
+Beside them, a file of events whose typed attributes break the contract (an evaluation scored 7, a
+verdict of "maybe", a sentiment of 5, an AI assignment in mode "autopilot"): they are quarantined
+with their reasons, and do not stop the run. Loaded, the score of 7 stopped it at the evaluations
+suite, the mode at the accepted-values test of the case features, and every later run too: a
+corrected copy of the file re-uses the event ids, so it is quarantined as a conflict.
 """
 
 from __future__ import annotations
@@ -24,6 +30,15 @@ pytestmark = pytest.mark.slow
 INCIDENT_TIME_METRICS = {"detection_hours_median", "detection_hours_p90", "recovery_hours_median",
                          "recovery_hours_p90"}
 UNKNOWN_EVENTS = 60  # of ~2,200 events: ~2.7 %, over the 1 % the coverage suite allows
+BAD_ATTRIBUTE_EVENTS = [  # (actor_type, event_type, attributes) and, below, the reasons they are quarantined for
+    ("system", "evaluation", {"dimension": "accuracy", "passed": True, "score": 7, "evaluator": "human_qa"}),
+    ("system", "evaluation", {"dimension": "tone", "passed": "maybe", "evaluator": "auto_eval"}),
+    ("customer", "customer_message", {"text": "hi", "sentiment": 5, "requested_human": False}),
+    ("ai_agent", "case_assigned", {"mode": "autopilot"}),  # the first assignment of the case, if it loaded
+]
+BAD_ATTRIBUTE_REASONS = ["attributes.score: above 1 (7)", "attributes.passed: not true or false (maybe)",
+                         "attributes.sentiment: above 1 (5)",
+                         "attributes.mode: not one of shadow, triage, suggest, resolve (autopilot)"]
 
 
 def _drop_csv_column(path: Path, column: str) -> None:
@@ -41,7 +56,7 @@ def _rewrite(landing: Path) -> None:
         _drop_csv_column(path, "solved_at")
     for path in (landing / "incidents").glob("*.csv"):
         _drop_csv_column(path, "agent_id")
-    lines_out, tickets = [], []
+    lines_out, tickets, ai_handled = [], [], []
     for path in sorted((landing / "agent_logs").glob("*.jsonl")):
         lines = []
         for line in path.read_text().splitlines():
@@ -53,6 +68,8 @@ def _rewrite(landing: Path) -> None:
             if isinstance(event, dict):
                 event.pop("agent_version", None)
                 tickets.append(event.get("ticket_id"))
+                if event.get("event_type") == "case_assigned" and str(event.get("actor_type")).lower() == "ai_agent":
+                    ai_handled.append(event["ticket_id"])
                 line = json.dumps(event)
             lines.append(line)
         path.write_text("\n".join(lines) + "\n")
@@ -63,6 +80,11 @@ def _rewrite(landing: Path) -> None:
             "attributes": {"note_kind": "sync"},
         }))
     (landing / "agent_logs" / "events_notes.jsonl").write_text("\n".join(lines_out) + "\n")
+    ticket = sorted(ai_handled)[0]  # a case the AI handled: its evaluations are evidence
+    (landing / "agent_logs" / "events_bad_attributes.jsonl").write_text("".join(
+        json.dumps({"event_id": f"bad-attr-{i}", "ticket_id": ticket, "occurred_at": "2026-01-02T10:00:00Z",
+                    "actor_type": actor, "actor_id": "qa_7", "event_type": event_type, "attributes": attributes}) + "\n"
+        for i, (actor, event_type, attributes) in enumerate(BAD_ATTRIBUTE_EVENTS)))
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +133,14 @@ def test_the_metrics_export_is_the_original_ones_but_incident_times(stripped_bui
     assert len(differences["missing"]) == 48
     # and the recommendations were made on that evidence
     assert query(warehouse, "select count(*) from marts.rpt_autonomy_recommendations")[0][0] > 0
+
+
+def test_events_whose_typed_attributes_break_the_contract_are_quarantined(stripped_build):
+    warehouse, _, stdout = stripped_build
+    assert query(warehouse, """select line, reason from raw.quarantine
+                               where file = 'agent_logs/events_bad_attributes.jsonl' order by line""") == [
+        (n + 1, reason) for n, reason in enumerate(BAD_ATTRIBUTE_REASONS)]
+    assert query(warehouse, "select count(*) from raw.agent_logs where event_id like 'bad-attr-%'") == [(0,)]
+    [(read, loaded, quarantined)] = query(warehouse, """select rows_read, rows_loaded, rows_quarantined
+        from raw.file_ledger where file = 'agent_logs/events_bad_attributes.jsonl'""")
+    assert (read, loaded, quarantined) == (4, 0, 4)

@@ -158,6 +158,40 @@ def test_a_key_written_twice_quarantines_its_line(con, tmp_path):
     assert kept == [("e1", None), ("e5", '{"Vendor":1,"vendor":2}')]
 
 
+def test_typed_attributes_are_checked_on_the_events_of_their_type(con, tmp_path):
+    """Booleans, numbers and a case assignment's mode inside ``attributes`` read as staging reads them
+    (strings too, white space and letter case ignored); present but unreadable or out of range, the event is
+    quarantined. A missing or blank value
+    is just missing, and the same key on another event type (or an unknown one) is not the contract's."""
+    cases = [
+        ("evaluation", {"dimension": "accuracy", "passed": True, "score": 0.5}, None),
+        ("evaluation", {"dimension": "tone", "passed": " YES ", "score": " 1 "}, None),
+        ("evaluation", {"dimension": "tone", "passed": None, "score": "\t"}, None),
+        ("evaluation", {"dimension": "speed", "passed": 0, "score": "0"}, None),  # other dimensions: kept
+        ("evaluation", {"passed": "maybe", "score": 7},
+         "attributes.passed: not true or false (maybe); attributes.score: above 1 (7)"),
+        ("evaluation", {"passed": {"x": 1}, "score": "NaN"},
+         'attributes.passed: not true or false ({"x":1}); attributes.score: not a number (NaN)'),
+        ("evaluation", {"passed": False, "score": -0.01}, "attributes.score: below 0 (-0.01)"),
+        ("customer_message", {"sentiment": "-1", "requested_human": "no"}, None),
+        ("customer_message", {"sentiment": 1.5, "requested_human": "perhaps"},
+         "attributes.sentiment: above 1 (1.5); attributes.requested_human: not true or false (perhaps)"),
+        ("action_taken", {"action": "refund", "amount": -50}, None),
+        ("action_taken", {"action": "refund", "amount": "12 EUR"}, "attributes.amount: not a number (12 EUR)"),
+        ("escalation_trigger", {"reason": "legal_threat", "required": 2}, "attributes.required: not true or false (2)"),
+        ("case_assigned", {"mode": " Resolve ", "score": 9, "passed": "maybe"}, None),
+        ("case_assigned", {"mode": "autopilot"}, "attributes.mode: not one of shadow, triage, suggest, resolve (autopilot)"),
+        ("suggestion_reviewed", {"verdict": "sideways"}, None),  # other enums inside attributes: kept
+        ("sentiment_snapshot", {"score": 9}, None),
+    ]
+    lines = [json.dumps(event(event_id=f"e{n}", event_type=t, attributes=a)) for n, (t, a, _) in enumerate(cases)]
+    write(tmp_path, "agent_logs/a.jsonl", "\n".join(lines) + "\n")
+    [result] = load(con, tmp_path, "agent_logs")
+    expected = {n + 1: reason for n, (_, _, reason) in enumerate(cases) if reason}
+    assert {line: reason for _f, line, reason, _raw in quarantine(con)} == expected
+    assert (result.rows_new, result.rows_quarantined) == (len(cases) - len(expected), len(expected))
+
+
 def test_unknown_keys_of_any_spelling_are_kept(con, tmp_path):
     """An extra key is kept whatever its characters; one holding a double quote once failed the whole load
     ("JSON path error")."""

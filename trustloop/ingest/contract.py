@@ -54,6 +54,20 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Attribute:
+    """A typed value inside an agent-log event's ``attributes``: when present and not blank, it must read as
+    its kind (a boolean: true/false, 1/0, yes/no; a number: finite, within its bounds; an enum: one of its
+    values, in any letter case), as staging reads it."""
+
+    event_type: str
+    name: str
+    kind: str  # bool | float | enum
+    values: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     name: str
     key: str
@@ -61,6 +75,8 @@ class Source:
     # "snapshot": many versions per key, latest wins; "event": one row per key, conflicts quarantined
     grain: str
     time_order: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # typed values inside the ``attributes`` object, checked on the events of their type (agent_logs)
+    attributes: tuple[Attribute, ...] = field(default_factory=tuple)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -111,6 +127,20 @@ AGENT_LOGS = Source(
         Column("confidence", "float", low=0, high=1),
         Column("policy_version", "id"),
         Column("attributes", "object"),
+    ),
+    # the attributes whose type the contract fixes. A case assignment's mode is the case's autonomy mode when
+    # the event has no autonomy_mode column, so it is held to the same four values. The other enums inside
+    # attributes (an evaluation's dimension, a review's verdict, an evaluator) are not here: a value outside
+    # the contract is kept and left out of the metrics (DECISIONLOG, Data quality); a free vocabulary
+    # (reason, action, queue) has nothing to check
+    attributes=(
+        Attribute("case_assigned", "mode", "enum", values=AUTONOMY_MODES),
+        Attribute("customer_message", "sentiment", "float", low=-1, high=1),
+        Attribute("customer_message", "requested_human", "bool"),
+        Attribute("action_taken", "amount", "float"),
+        Attribute("escalation_trigger", "required", "bool"),
+        Attribute("evaluation", "passed", "bool"),
+        Attribute("evaluation", "score", "float", low=0, high=1),
     ),
 )
 

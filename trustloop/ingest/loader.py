@@ -22,6 +22,7 @@ tick as the last one could otherwise leave size and time unchanged).
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -241,6 +242,44 @@ def _error_sql(column: Column) -> list[str]:
     return errors
 
 
+def _attribute_statements(source: Source) -> list[str]:
+    """Temp table ``_attrs``: ``_line`` and ``_attr_error`` of each event whose typed attributes break the
+    contract, in three materialised steps over the events of those types only: each value as trimmed text,
+    then read as its kind, then checked. Written as one query (or as checks in ``_parsed``), every check
+    expanded the reading of its value again, and the parse of a 110k-line file took 0.3-0.5 s longer."""
+    attributes = source.attributes
+    event_types = _sql_list(sorted({a.event_type for a in attributes}))
+    spec = json.dumps({a.name: "VARCHAR" for a in attributes})
+    text = {a: _quote(f"t__{a.event_type}.{a.name}") for a in attributes}
+    typed = {a: _quote(f"v__{a.event_type}.{a.name}") for a in attributes}
+    texts = ", ".join(f"case when v__event_type = '{a.event_type}' then tl_blank(_a.{_quote(a.name)}) end as {text[a]}"
+                      for a in attributes)
+    reading = {"bool": "tl_bool({})", "float": "tl_number({})", "enum": "tl_enum({}, {})"}
+    values = ", ".join(f"{reading[a.kind].format(text[a], _sql_list(a.values))} as {typed[a]}" for a in attributes)
+    errors = []
+    for a in attributes:
+        label, shown = f"attributes.{a.name}", f"' (' || left({text[a]}, 80) || ')'"
+        problem = {"bool": "not true or false", "float": "not a number", "enum": "not one of " + ", ".join(a.values)}[a.kind]
+        errors.append(f"case when {text[a]} is not null and {typed[a]} is null then '{label}: {problem}' || {shown} end")
+        if a.low is not None:
+            errors.append(f"case when {typed[a]} < {a.low} then '{label}: below {a.low:g}' || {shown} end")
+        if a.high is not None:
+            errors.append(f"case when {typed[a]} > {a.high} then '{label}: above {a.high:g}' || {shown} end")
+    return [
+        f"""create or replace temp table _attr_text as
+            select _line, {texts}
+            from (select _line, v__event_type, json_transform(v__attributes, '{spec}') as _a from _v
+                  where list_contains({event_types}, v__event_type))""",
+        f"create or replace temp table _attr_value as select *, {values} from _attr_text",
+        f"""create or replace temp table _attrs as
+            select _line, _attr_error
+            from (select _line, nullif(concat_ws('; ', {", ".join(errors)}), '') as _attr_error from _attr_value)
+            where _attr_error is not null""",
+        "drop table if exists _attr_text",
+        "drop table if exists _attr_value",
+    ]
+
+
 def parse_statements(source: Source) -> list[str]:
     """SQL turning temp table ``_land`` (text) into ``_parsed`` (typed, with ``_error`` and ``_row_hash``).
 
@@ -260,6 +299,8 @@ def parse_statements(source: Source) -> list[str]:
             f"case when {_quote('v__' + later)} < {_quote('v__' + earlier)} "
             f"then 'time order: {later} before {earlier}' end"
         )
+    if source.attributes:
+        errors.append("_attr_error")
     final = []
     for c in source.columns:
         v = _quote("v__" + c.name)
@@ -269,15 +310,17 @@ def parse_statements(source: Source) -> list[str]:
         "create or replace temp table _t as select _line, _pre_error, _extra, "
         + ", ".join(trimmed) + " from _land",
         "create or replace temp table _v as select *, " + ", ".join(values) + " from _t",
+        *(_attribute_statements(source) if source.attributes else []),
         f"""create or replace temp table _parsed as
             select *, sha256(concat_ws(chr(31), {hashed})) as _row_hash
             from (
                 select {", ".join(final)}, _extra, _line,
                        coalesce(_pre_error, nullif(concat_ws('; ', {", ".join(errors)}), '')) as _error
-                from _v
+                from _v{" left join _attrs using (_line)" if source.attributes else ""}
             )""",
         "drop table if exists _t",
         "drop table if exists _v",
+        "drop table if exists _attrs",
     ]
 
 
