@@ -315,6 +315,24 @@ def test_parquet_missing_required_column_rejects_file(con, tmp_path):
     assert result.rows_quarantined == 1
 
 
+def test_parquet_column_names_are_matched_as_a_csv_header_is(con, tmp_path):
+    """Any letter case and white space around a contract column's name (a CSV header's rule); a column
+    named twice that way rejects the file, as in CSV, also when only the letter case differs."""
+    (tmp_path / "incidents").mkdir()
+    row = {"incident_id": ["I1"], "started_at": ["2026-03-01T00:00:00Z"], "detected_at": ["2026-03-01T01:00:00Z"],
+           "severity": ["SEV2"], "category": ["other"]}
+    pq.write_table(pa.table({f" {k.upper()} ": v for k, v in row.items()} | {"Vendor": ["v"]}),
+                   tmp_path / "incidents" / "a.parquet")
+    pq.write_table(pa.table(row | {"INCIDENT_ID": ["I2"]}), tmp_path / "incidents" / "b.parquet")
+    pq.write_table(pa.table(row | {"Severity ": ["sev3"]}), tmp_path / "incidents" / "c.parquet")
+    a, b, c = load(con, tmp_path, "incidents")
+    assert (a.status, a.rows_new) == ("loaded", 1)
+    assert con.execute("select incident_id, severity, _extra from raw.incidents").fetchall() == [
+        ("I1", "sev2", '{"Vendor":"v"}')]
+    assert (b.status, b.error, b.rows_quarantined) == ("rejected", "incidents/b.parquet: duplicate column(s): incident_id", 1)
+    assert (c.status, c.error, c.rows_quarantined) == ("rejected", "incidents/c.parquet: duplicate column(s): severity", 1)
+
+
 def test_rerun_reads_nothing_new(con, tmp_path):
     write(tmp_path, "tickets/t.csv", TICKET_HEADER + "\n" + GOOD_TICKET + "\n")
     load(con, tmp_path, "tickets")

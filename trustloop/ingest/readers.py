@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from trustloop.ingest.contract import Source
 
@@ -323,8 +324,22 @@ def _read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, source: Sourc
     except duckdb.Error as exc:
         raise FileRejected(f"not a readable Parquet file: {exc}") from exc
     names = [row[0] for row in described]
-    missing = [c for c in source.required if c not in names]
-    struct = ", ".join(f"{_quote(n)}: {_quote(n)}" for n in names) or "'_': null"
+    # a column names a contract column in any letter case, with white space around it, as a CSV header
+    # does; the others keep their names. DuckDB renames a second column of the same name in another case
+    # (TICKET_ID beside ticket_id becomes TICKET_ID_1), so the names the file gives are read from its schema
+    try:
+        written = pq.read_schema(path).names
+    except (OSError, pa.ArrowException):
+        written = names
+    if len(written) != len(names):
+        written = names
+    known = set(source.column_names)
+    keys = [w.strip().lower() if w.strip().lower() in known else n for w, n in zip(written, names, strict=True)]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:  # the file is rejected; its rows keep the names as they are
+        keys = names
+    missing = [c for c in source.required if c not in keys]
+    struct = ", ".join(f"{_quote(k)}: {_quote(n)}" for k, n in zip(keys, names, strict=True)) or "'_': null"
     con.execute(
         f"""create or replace temp table _land_json as
             select file_row_number + 1 as _line, to_json({{{struct}}})::varchar as _raw,
@@ -332,9 +347,10 @@ def _read_parquet_rows(con: duckdb.DuckDBPyConnection, path: Path, source: Sourc
             from read_parquet(?, file_row_number = true)""",
         [str(path)],
     )
-    if missing:
+    if duplicated or missing:
         _json_to_land(con, source)
-        raise FileRejected(f"missing required column(s): {', '.join(missing)}")
+        raise FileRejected(f"duplicate column(s): {', '.join(duplicated)}" if duplicated
+                           else f"missing required column(s): {', '.join(missing)}")
 
 
 def _json_to_land(con: duckdb.DuckDBPyConnection, source: Source) -> None:
