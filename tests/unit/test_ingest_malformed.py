@@ -192,6 +192,28 @@ def test_typed_attributes_are_checked_on_the_events_of_their_type(con, tmp_path)
     assert (result.rows_new, result.rows_quarantined) == (len(cases) - len(expected), len(expected))
 
 
+def test_an_id_given_as_an_object_or_array_is_quarantined(con, tmp_path):
+    """A number is an id (its text); a JSON object or array is not, though a string may start with a brace."""
+    cases = [({}, None), ({"ticket_id": {"a": 1}}, 'ticket_id: not a string or a number ({"a":1})'),
+             ({"ticket_id": ["T1"]}, 'ticket_id: not a string or a number (["T1"])'),
+             ({"ticket_id": "{T1"}, None), ({"ticket_id": '{"a": 1}'}, None), ({"ticket_id": 123}, None),
+             ({"actor_id": []}, "actor_id: not a string or a number ([])"),
+             ({"agent_version": {"v": 2}}, 'agent_version: not a string or a number ({"v":2})')]
+    lines = [json.dumps(event(event_id=f"e{n}", **over)) for n, (over, _) in enumerate(cases)]
+    write(tmp_path, "agent_logs/ids.jsonl", "\n".join(lines) + "\n")
+    [result] = load(con, tmp_path, "agent_logs")
+    assert {line: reason for _f, line, reason, _raw in quarantine(con)} == {
+        n + 1: reason for n, (_, reason) in enumerate(cases) if reason}
+    assert con.execute("select ticket_id from raw.agent_logs order by _line").fetchall() == [
+        ("T1",), ("{T1",), ('{"a": 1}',), ("123",)]
+    (tmp_path / "incidents").mkdir()
+    pq.write_table(pa.table({"incident_id": pa.array([{"id": 1}]), "started_at": ["2026-03-01T00:00:00Z"],
+                             "detected_at": ["2026-03-01T01:00:00Z"], "severity": ["sev2"], "category": ["other"]}),
+                   tmp_path / "incidents" / "struct_id.parquet")
+    [parquet] = load(con, tmp_path, "incidents")
+    assert (parquet.rows_new, parquet.rows_quarantined) == (0, 1)
+
+
 def test_unknown_keys_of_any_spelling_are_kept(con, tmp_path):
     """An extra key is kept whatever its characters; one holding a double quote once failed the whole load
     ("JSON path error")."""

@@ -358,12 +358,22 @@ def _json_to_land(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     known = _sql_list(list(source.column_names))
     spec = json.dumps({c.name: ("JSON" if c.kind in ("object", "list") else "VARCHAR") for c in source.columns})
     select = ["_line", "_raw"]
+    # an id given as a JSON object or array is not one (json_transform would keep its JSON text): the first
+    # character finds the few candidates, json_type tells an object from a string that starts with a brace
+    ids = "".join(
+        f"""
+             when left(_s.{_quote(c.name)}, 1) in ('{{', '[') and json_type(_j, '$.{c.name}') in ('OBJECT', 'ARRAY')
+                 then '{c.name}: not a string or a number (' || left(_s.{_quote(c.name)}, 80) || ')'"""
+        for c in source.columns if c.kind == "id"
+    )
     select.append(
         """coalesce(_pre_error,
              case when _j is null then 'unparseable line: not valid JSON'
                   when json_type(_j) <> 'OBJECT' then 'unparseable line: not a JSON object'
                   when len(_repeated) > 0
-                      then 'unparseable line: key repeated: ' || array_to_string(list_sort(list_distinct(_repeated)), ', ')
+                      then 'unparseable line: key repeated: ' || array_to_string(list_sort(list_distinct(_repeated)), ', ')"""
+        + ids
+        + """
              end
            ) as _pre_error"""
     )
