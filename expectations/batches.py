@@ -16,8 +16,19 @@ from expectations.core import Batch, PerRow
 
 # The evidence "as of": the latest activity in the landing data (ticket
 # creation or agent-log event). Ticket snapshots (updated_at) are excluded on
-# purpose: they keep arriving weeks after the activity they describe.
-AS_OF_SQL = "greatest((select max(created_at) from raw.tickets), (select max(occurred_at) from raw.agent_logs))"
+# purpose: they keep arriving weeks after the activity they describe. Values
+# dated after the validation (its clock in UTC, plus a day) are left out, as
+# dbt's credible_max leaves them out of the data's end: a mistyped year on one
+# row would otherwise make an empty future week the one judged.
+_CREDIBLE_UNTIL = "(cast(timezone('UTC', now()) as timestamp) + interval 1 day)"
+
+
+def _credible_max(column: str, table: str) -> str:
+    return (f"(select coalesce(max({column}) filter (where {column} <= {_CREDIBLE_UNTIL}), max({column})) "
+            f"from {table})")
+
+
+AS_OF_SQL = f"greatest({_credible_max('created_at', 'raw.tickets')}, {_credible_max('occurred_at', 'raw.agent_logs')})"
 AS_OF_TABLES = ("raw.tickets", "raw.agent_logs")
 
 

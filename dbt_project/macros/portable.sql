@@ -4,6 +4,25 @@
   engine-specific function directly, so one model runs on both engines.
 -#}
 
+{#
+  The latest instant a landing timestamp can credibly hold: the build's clock (UTC) plus a day for
+  clocks that run ahead. credible_max(ts) is the latest value of ts up to it (the latest of all when
+  every value is later: a machine whose clock is behind the data). It keeps a mistyped year on one row
+  (2062 for 2026) from becoming the end of the data, which would move every window into an empty future.
+#}
+{% macro credible_until() -%}
+    {{ return(adapter.dispatch('credible_until', 'trustloop')()) }}
+{%- endmacro %}
+{% macro default__credible_until() -%}
+    (cast(timezone('UTC', now()) as timestamp) + interval 1 day)
+{%- endmacro %}
+{% macro spark__credible_until() -%}
+    (current_timestamp() + interval 1 day)
+{%- endmacro %}
+{% macro credible_max(ts) -%}
+    coalesce(max(case when {{ ts }} <= {{ trustloop.credible_until() }} then {{ ts }} end), max({{ ts }}))
+{%- endmacro %}
+
 {# text value of a top-level key of a JSON object held as text #}
 {% macro json_str(column, key) -%}
     {{ return(adapter.dispatch('json_str', 'trustloop')(column, key)) }}

@@ -379,3 +379,41 @@ def test_a_lenient_policy_promotes_with_a_memo(demo_build, tmp_path):
     # both runs are in the history, each with its own policy version
     history = query(copy, "select distinct run_id, policy_version from history.autonomy_recommendations")
     assert sorted(v for _, v in history) == ["2026.11-2", "lenient-1"]
+
+
+def test_a_year_mistyped_in_the_future_does_not_move_the_evidence(conformance_build, tmp_path):
+    """One event and one ticket snapshot dated 2062 (for 2026): the data's end leaves out what is dated after
+    the build, so the as-of date, the windows, the recommendations and the durability of resolutions are
+    the contract sample's own. Taken at face value, the as-of date was 2062-04-23: every window empty,
+    every case type on hold without evidence, and every resolution durable."""
+    from tests.conftest import CONTRACT_SAMPLE, build_warehouse
+
+    base, _, _ = conformance_build
+    landing = tmp_path / "landing"
+    shutil.copytree(CONTRACT_SAMPLE / "landing", landing)
+    [(ticket, *snapshot)] = query(base, """
+        select ticket_id, created_at, channel, case_type, priority, customer_id, status
+        from intermediate.int_tickets__current where status = 'solved' order by updated_at, ticket_id limit 1""")
+    (landing / "agent_logs" / "typo.jsonl").write_text(json.dumps({
+        "event_id": "typo-2062", "ticket_id": ticket, "occurred_at": "2062-04-25T06:25:00Z", "actor_type": "human",
+        "actor_id": "h_desk_9", "event_type": "message_sent", "attributes": {"text": "noted"}}) + "\n")
+    created, channel, case_type, priority, customer, status = snapshot
+    (landing / "tickets" / "typo.csv").write_text(
+        "ticket_id,updated_at,created_at,channel,case_type,priority,customer_id,status\n"
+        f"{ticket},2062-04-25T06:25:00Z,{created.isoformat()},{channel},{case_type},{priority},{customer},{status}\n")
+    warehouse, _, stdout = build_warehouse(tmp_path, landing)
+    assert "0 failed" in stdout
+    assert query(warehouse, "select max(occurred_at) from raw.agent_logs")[0][0].year == 2062
+    windows = "select distinct as_of_date, data_end_at from marts.dim_autonomy_windows"
+    assert query(warehouse, windows) == query(base, windows)
+    # the evidence of every case type is the sample's own, but for the typed ticket's case type, whose case changed
+    # with its new snapshot and event (and the risk estimates, whose fallback leans on the overall rate)
+    decisions = f"""select case_type, as_of_date, window_start_at, window_end_at, current_tier, ai_handled_cases,
+                           evidence_volume, pact_accuracy_evaluations, pact_accuracy_passed
+                    from marts.rpt_autonomy_recommendations where case_type <> '{case_type}' order by case_type"""
+    assert len(query(base, decisions)) > 5 and query(warehouse, decisions) == query(base, decisions)
+    own = f"select as_of_date, evidence_volume > 0 from marts.rpt_autonomy_recommendations where case_type = '{case_type}'"
+    assert query(warehouse, own) == query(base, own)
+    durability = f"""select ticket_id, data_as_of, durability_status from marts.rpt_roi_cases
+                     where ticket_id <> '{ticket}' order by ticket_id"""
+    assert query(warehouse, durability) == query(base, durability)

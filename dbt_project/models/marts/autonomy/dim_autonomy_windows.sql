@@ -1,6 +1,8 @@
 -- The evidence windows of the autonomy decisions: one row per case type.
 -- The as-of date is the Sunday ending the latest complete ISO week in the
--- data; the data ends at the latest event on a known case. A week counts as
+-- data; the data ends at the latest event on a known case, leaving out events
+-- dated after the build (credible_max: a mistyped year on one event would
+-- otherwise move every window into an empty future). A week counts as
 -- complete when the data reaches its Sunday (an export taken on Monday 00:00
 -- ends on Sunday evening): as_of_date = Monday of the week of (data end + 1 day)
 -- minus 1 day. Every window ends at the end of the as-of date (exclusive
@@ -15,7 +17,7 @@ policy as (
 ),
 
 data_end as (
-    select max(occurred_at) as data_end_at from events
+    select {{ trustloop.credible_max('occurred_at') }} as data_end_at from events
 ),
 
 as_of as (

@@ -55,8 +55,10 @@ case_type_costs as (
     group by case_type
 ),
 
+-- the latest snapshot, leaving out snapshots dated after the build (a mistyped year would make every
+-- resolution durable at once)
 horizon as (
-    select max(updated_at) as data_as_of from cases
+    select {{ trustloop.credible_max('updated_at') }} as data_as_of from cases
 ),
 
 priced as (
