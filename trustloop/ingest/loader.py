@@ -212,19 +212,35 @@ def _value_sql(column: Column) -> str:
     raise ValueError(kind)  # pragma: no cover
 
 
+def _problem(kind: str, values: tuple[str, ...] = ()) -> str | None:
+    """What a value of ``kind`` that cannot be read as one is (a column's, or a typed attribute's)."""
+    return {
+        "ts": "not an ISO 8601 timestamp",
+        "enum": "not one of " + ", ".join(values),
+        "decimal": "not a decimal number",
+        "int": "not a whole number",
+        "float": "not a number",
+        "bool": "not true or false",
+        "object": "not a JSON object",
+        "list": "not a list of ids (a JSON array of strings, or text separated by semicolons)",
+    }.get(kind)
+
+
+def _bound_errors(label: str, value: str, low: float | None, high: float | None, shown: str) -> list[str]:
+    """A typed value below ``low`` or above ``high``, with its label and text."""
+    errors = []
+    if low is not None:
+        errors.append(f"case when {value} < {low} then '{label}: below {low:g}' || {shown} end")
+    if high is not None:
+        errors.append(f"case when {value} > {high} then '{label}: above {high:g}' || {shown} end")
+    return errors
+
+
 def _error_sql(column: Column) -> list[str]:
     """Error messages for one column, from its text ``t`` and typed value ``v__<name>`` (stage 3)."""
     t, v = _quote(column.name), _quote("v__" + column.name)
     shown = f"' (' || left({t}, 80) || ')'"
-    problem = {
-        "ts": "not an ISO 8601 timestamp",
-        "enum": "not one of " + ", ".join(column.values),
-        "decimal": "not a decimal number",
-        "int": "not a whole number",
-        "float": "not a number",
-        "object": "not a JSON object",
-        "list": "not a list of ids (a JSON array of strings, or text separated by semicolons)",
-    }.get(column.kind)
+    problem = _problem(column.kind, column.values)
     errors = []
     if column.required:
         errors.append(f"case when {t} is null then '{column.name}: missing required value' end")
@@ -235,11 +251,7 @@ def _error_sql(column: Column) -> list[str]:
             message = (f"case when json_type(tl_try_json({t})) = 'OBJECT' then '{column.name}: key repeated' "
                        f"else {message} end")
         errors.append(f"case when {t} is not null and {v} is null then {message} || {shown} end")
-    if column.low is not None:
-        errors.append(f"case when {v} < {column.low} then '{column.name}: below {column.low:g}' || {shown} end")
-    if column.high is not None:
-        errors.append(f"case when {v} > {column.high} then '{column.name}: above {column.high:g}' || {shown} end")
-    return errors
+    return errors + _bound_errors(column.name, v, column.low, column.high, shown)
 
 
 def _attribute_statements(source: Source) -> list[str]:
@@ -260,12 +272,9 @@ def _attribute_statements(source: Source) -> list[str]:
     errors = []
     for a in attributes:
         label, shown = f"attributes.{a.name}", f"' (' || left({text[a]}, 80) || ')'"
-        problem = {"bool": "not true or false", "float": "not a number", "enum": "not one of " + ", ".join(a.values)}[a.kind]
-        errors.append(f"case when {text[a]} is not null and {typed[a]} is null then '{label}: {problem}' || {shown} end")
-        if a.low is not None:
-            errors.append(f"case when {typed[a]} < {a.low} then '{label}: below {a.low:g}' || {shown} end")
-        if a.high is not None:
-            errors.append(f"case when {typed[a]} > {a.high} then '{label}: above {a.high:g}' || {shown} end")
+        errors.append(f"case when {text[a]} is not null and {typed[a]} is null "
+                      f"then '{label}: {_problem(a.kind, a.values)}' || {shown} end")
+        errors += _bound_errors(label, typed[a], a.low, a.high, shown)
     return [
         f"""create or replace temp table _attr_text as
             select _line, {texts}
