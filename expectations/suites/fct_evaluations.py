@@ -22,7 +22,9 @@ COLUMNS = (
     "evaluated_week", "dimension", "passed", "score", "evaluator", "pact_id", "evaluator_actor_type",
     "evaluator_actor_id",
 )
-# evaluations of another dimension are kept and ignored by the pass rates; a flood of them is a changed export
+# evaluations of another dimension are ignored by the pass rates; a flood of them is a changed export. The
+# loader quarantines them (and evaluations without a dimension or passed) since 2026-12-06: this gate and
+# the null-rate ceilings on passed and dimension guard the rows stored before
 DIMENSIONS_MOSTLY = 0.99
 
 

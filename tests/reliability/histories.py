@@ -8,7 +8,8 @@ over several files and some re-delivered. Besides the valid records a
 history holds rows the metrics must ignore: ticket snapshots that break the
 contract (quarantined even though they are the latest), orphan events,
 unknown event types, evaluations without a verdict or with an unknown
-dimension, incidents out of scope or in the wrong time order.
+dimension (quarantined: an evaluation must name one of the four dimensions and
+say whether it passed), incidents out of scope or in the wrong time order.
 
 The timings are chosen at the boundaries the definitions care about: handoffs
 exactly 0, 180, 300 seconds after the trigger and one second (or one
@@ -101,7 +102,7 @@ def _anchor(pick) -> dt.datetime:
     return monday + dt.timedelta(seconds=shift, microseconds=micro)
 
 
-def draw_case(pick, index: int, h: History, rare_evaluations: bool = True) -> None:
+def draw_case(pick, index: int, h: History) -> None:
     """One support case: its snapshots and events (and, now and then, an orphan event)."""
     ticket_id = f"PT-{index:05d}"
     case_type = pick.sampled_from(sorted(CASE_TYPES))
@@ -157,14 +158,12 @@ def draw_case(pick, index: int, h: History, rare_evaluations: bool = True) -> No
                        {"resolution_code": "done"}))
 
     for _ in range(pick.integers(0, 3)):
-        # an unknown dimension or a missing verdict is rare: the quality gates allow ~1 % of them. Without
-        # ``rare_evaluations`` none is drawn (the same draws are made): a pipeline history gets exactly the
-        # ones add_rare_evaluations plants, since a few drawn ones on top can go over the gate by chance
-        # (3 unknown dimensions in 290 evaluations were seen: over 1 %, and the run stops, as it should)
+        # an unknown dimension or a missing verdict is rare; either is quarantined at load, however many
+        # (they once loaded, and 3 unknown dimensions in 290 evaluations stopped the run at a quality gate)
         unknown = pick.integers(0, 999) == 0
-        dimension = "empathy" if unknown and rare_evaluations else pick.sampled_from(DIMENSIONS)
+        dimension = "empathy" if unknown else pick.sampled_from(DIMENSIONS)
         no_verdict = pick.integers(0, 999) == 0
-        passed = None if no_verdict and rare_evaluations else pick.sampled_from([True, True, False])
+        passed = None if no_verdict else pick.sampled_from([True, True, False])
         attrs = {"dimension": dimension, "evaluator": "human_qa"} | ({} if passed is None else {"passed": passed})
         actor = pick.sampled_from([("human", "qa_1"), ("system", "auto_eval"), ("ai_agent", "judge_bot")])
         events.append((pick.integers(3600, 12 * 86400), *actor, "evaluation", attrs))
@@ -241,9 +240,15 @@ def add_filler(h: History) -> None:
         when, k = when + dt.timedelta(minutes=50), k + 1
 
 
+def rare_evaluation_ids(h: History) -> set[str]:
+    """The evaluations the contract rejects: an unknown dimension or no verdict."""
+    return {e.event_id for e in h.events if e.event_type == "evaluation"
+            and (e.attributes.get("dimension") not in DIMENSIONS or "passed" not in e.attributes)}
+
+
 def add_rare_evaluations(h: History) -> None:
-    """One evaluation with an unknown dimension and one without a verdict, on the first AI-handled case
-    (both must be left out of the pact pass rate); few enough to stay under the quality gates."""
+    """One evaluation with an unknown dimension and one without a verdict, on the first AI-handled case:
+    every large history holds some (both are quarantined at load, and left out of the pact pass rate)."""
     handled = next((e for e in h.events if e.event_type == "case_assigned" and e.actor_type == "ai_agent"), None)
     if handled is None:
         return
@@ -255,7 +260,7 @@ def add_rare_evaluations(h: History) -> None:
 def build_history(pick, n_cases: int, n_incidents: int, spelling_seed: int, filler: bool = False) -> History:
     h = History(spelling_seed=spelling_seed)
     for i in range(n_cases):
-        draw_case(pick, i, h, rare_evaluations=not filler)
+        draw_case(pick, i, h)
     for i in range(n_incidents):
         draw_incident(pick, i, h)
     if filler:

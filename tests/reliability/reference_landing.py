@@ -42,6 +42,12 @@ NUMBERS = {  # name: (integer?, low, high)
     "confidence": (False, 0, 1), "customers_affected": (True, 0, None), "remediation_cost": (False, 0, None),
 }
 BLANK = " \t\n\r\x0b\x0c\x85\xa0\u2007\u202f\u3000"
+# enums inside an event's attributes: name -> (allowed values, required); booleans as their spellings
+EVENT_ATTRIBUTES = {
+    "evaluation": {"dimension": ({"accuracy", "escalation", "tone", "policy_adherence"}, True),
+                   "passed": ({"true", "false"}, True), "evaluator": ({"human_qa", "auto_eval"}, False)},
+    "suggestion_reviewed": {"verdict": ({"accepted", "edited", "rejected"}, False)},
+}
 
 
 class Bad(Exception):
@@ -131,6 +137,20 @@ def parse_row(source: str, raw: dict) -> dict:
     for name in REQUIRED[source]:
         if row.get(name) is None:
             raise Bad(f"{name}: missing")
+    if source == "agent_logs" and row["event_type"] in EVENT_ATTRIBUTES:
+        attributes = row.get("attributes") or {}
+        for name, (allowed, required) in EVENT_ATTRIBUTES[row["event_type"]].items():
+            value = attributes.get(name)
+            if _missing(value):
+                if required:
+                    raise Bad(f"attributes.{name}: missing")
+                continue
+            text = str(value).strip(BLANK).lower()
+            if name == "passed":
+                text = {"true": "true", "1": "true", "yes": "true", "false": "false", "0": "false",
+                        "no": "false"}.get(text, text)
+            if text not in allowed:
+                raise Bad(f"attributes.{name}: not allowed")
     if source == "incidents":
         if row["detected_at"] < row["started_at"]:
             raise Bad("time order")

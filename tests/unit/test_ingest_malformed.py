@@ -159,20 +159,27 @@ def test_a_key_written_twice_quarantines_its_line(con, tmp_path):
 
 
 def test_typed_attributes_are_checked_on_the_events_of_their_type(con, tmp_path):
-    """Booleans, numbers and a case assignment's mode inside ``attributes`` read as staging reads them
-    (strings too, white space and letter case ignored); present but unreadable or out of range, the event is
-    quarantined. A missing or blank value
-    is just missing, and the same key on another event type (or an unknown one) is not the contract's."""
+    """Booleans, numbers and the enums inside ``attributes`` read as staging reads them (strings too, white
+    space and letter case ignored); present but unreadable or out of range, the event is quarantined. A missing
+    or blank value is just missing, except an evaluation's dimension and verdict (``passed``), without which it
+    is no evidence; the same key on another event type (or an unknown one) is not the contract's."""
     cases = [
         ("evaluation", {"dimension": "accuracy", "passed": True, "score": 0.5}, None),
-        ("evaluation", {"dimension": "tone", "passed": " YES ", "score": " 1 "}, None),
-        ("evaluation", {"dimension": "tone", "passed": None, "score": "\t"}, None),
-        ("evaluation", {"dimension": "speed", "passed": 0, "score": "0"}, None),  # other dimensions: kept
-        ("evaluation", {"passed": "maybe", "score": 7},
-         "attributes.passed: not true or false (maybe); attributes.score: above 1 (7)"),
-        ("evaluation", {"passed": {"x": 1}, "score": "NaN"},
+        ("evaluation", {"dimension": " Tone\n", "passed": " YES ", "score": " 1 ", "evaluator": "Human_QA "}, None),
+        ("evaluation", {"dimension": "tone", "passed": False, "score": "\t", "evaluator": None}, None),
+        ("evaluation", {"dimension": "tone", "passed": None, "score": 0.5},
+         "attributes.passed: missing required value"),
+        ("evaluation", {"dimension": "speed", "passed": 0, "score": "0", "evaluator": "crowd"},
+         "attributes.dimension: not one of accuracy, escalation, tone, policy_adherence (speed); "
+         "attributes.evaluator: not one of human_qa, auto_eval (crowd)"),
+        ("evaluation", {"dimension": "\t", "passed": "maybe", "score": 7},
+         "attributes.dimension: missing required value; attributes.passed: not true or false (maybe); "
+         "attributes.score: above 1 (7)"),
+        ("evaluation", {"dimension": "accuracy", "passed": {"x": 1}, "score": "NaN"},
          'attributes.passed: not true or false ({"x":1}); attributes.score: not a number (NaN)'),
-        ("evaluation", {"passed": False, "score": -0.01}, "attributes.score: below 0 (-0.01)"),
+        ("evaluation", {"dimension": "accuracy", "passed": False, "score": -0.01}, "attributes.score: below 0 (-0.01)"),
+        ("evaluation", None, "attributes.dimension: missing required value; attributes.passed: missing required value"),
+        ("evaluation", "[1]", "attributes: not a JSON object ([1])"),  # not also "missing"
         ("customer_message", {"sentiment": "-1", "requested_human": "no"}, None),
         ("customer_message", {"sentiment": 1.5, "requested_human": "perhaps"},
          "attributes.sentiment: above 1 (1.5); attributes.requested_human: not true or false (perhaps)"),
@@ -181,7 +188,10 @@ def test_typed_attributes_are_checked_on_the_events_of_their_type(con, tmp_path)
         ("escalation_trigger", {"reason": "legal_threat", "required": 2}, "attributes.required: not true or false (2)"),
         ("case_assigned", {"mode": " Resolve ", "score": 9, "passed": "maybe"}, None),
         ("case_assigned", {"mode": "autopilot"}, "attributes.mode: not one of shadow, triage, suggest, resolve (autopilot)"),
-        ("suggestion_reviewed", {"verdict": "sideways"}, None),  # other enums inside attributes: kept
+        ("suggestion_reviewed", {"suggestion_id": "s1", "verdict": " Edited"}, None),
+        ("suggestion_reviewed", {"suggestion_id": "s1", "verdict": "sideways"},
+         "attributes.verdict: not one of accepted, edited, rejected (sideways)"),
+        ("suggestion_reviewed", {"suggestion_id": "s1"}, None),  # a verdict is not required
         ("sentiment_snapshot", {"score": 9}, None),
     ]
     lines = [json.dumps(event(event_id=f"e{n}", event_type=t, attributes=a)) for n, (t, a, _) in enumerate(cases)]

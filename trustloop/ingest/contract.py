@@ -39,6 +39,8 @@ KNOWN_EVENT_TYPES = (
     "evaluation",
 )
 PACT_DIMENSIONS = ("accuracy", "escalation", "tone", "policy_adherence")
+EVALUATORS = ("human_qa", "auto_eval")
+REVIEW_VERDICTS = ("accepted", "edited", "rejected")
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
@@ -57,7 +59,8 @@ class Column:
 class Attribute:
     """A typed value inside an agent-log event's ``attributes``: when present and not blank, it must read as
     its kind (a boolean: true/false, 1/0, yes/no; a number: finite, within its bounds; an enum: one of its
-    values, in any letter case), as staging reads it."""
+    values, in any letter case), as staging reads it. A ``required`` one must be present on every event of
+    its type."""
 
     event_type: str
     name: str
@@ -65,6 +68,7 @@ class Attribute:
     values: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,12 @@ AGENT_LOGS = Source(
         Attribute("customer_message", "requested_human", "bool"),
         Attribute("action_taken", "amount", "float"),
         Attribute("escalation_trigger", "required", "bool"),
-        Attribute("evaluation", "passed", "bool"),
+        Attribute("suggestion_reviewed", "verdict", "enum", values=REVIEW_VERDICTS),
+        # an evaluation is evidence only with its dimension and its verdict; score and pact_id are optional
+        Attribute("evaluation", "dimension", "enum", values=PACT_DIMENSIONS, required=True),
+        Attribute("evaluation", "passed", "bool", required=True),
         Attribute("evaluation", "score", "float", low=0, high=1),
+        Attribute("evaluation", "evaluator", "enum", values=EVALUATORS),
     ),
 )
 

@@ -256,10 +256,10 @@ def _error_sql(column: Column) -> list[str]:
 
 def _attribute_statements(source: Source) -> list[str]:
     """Temp table ``_attrs``: ``_line`` and ``_attr_error`` of each event whose typed attributes break the
-    contract, in three materialised steps over the events of those types only: each value as trimmed text,
-    then read as its kind, then checked. Written as one query (or as checks in ``_parsed``), DuckDB expanded
-    the reading of a value into every check that used it: the parse of a 110k-line file took 0.3-4.7 s longer
-    instead of about 0.1 s."""
+    contract (a value unreadable or out of range, or a required one missing), in three materialised steps
+    over the events of those types only: each value as trimmed text, then read as its kind, then checked.
+    Written as one query (or as checks in ``_parsed``), DuckDB expanded the reading of a value into every
+    check that used it: the parse of a 110k-line file took 0.3-4.7 s longer instead of about 0.1 s."""
     attributes = source.attributes
     event_types = _sql_list(sorted({a.event_type for a in attributes}))
     spec = json.dumps({a.name: "VARCHAR" for a in attributes})
@@ -272,13 +272,18 @@ def _attribute_statements(source: Source) -> list[str]:
     errors = []
     for a in attributes:
         label, shown = f"attributes.{a.name}", f"' (' || left({text[a]}, 80) || ')'"
+        if a.required:  # not when ``attributes`` itself is unreadable: that is its own reason
+            errors.append(f"case when _event_type = '{a.event_type}' and _readable and {text[a]} is null "
+                          f"then '{label}: missing required value' end")
         errors.append(f"case when {text[a]} is not null and {typed[a]} is null "
                       f"then '{label}: {_problem(a.kind, a.values)}' || {shown} end")
         errors += _bound_errors(label, typed[a], a.low, a.high, shown)
     return [
         f"""create or replace temp table _attr_text as
-            select _line, {texts}
-            from (select _line, v__event_type, json_transform(v__attributes, '{spec}') as _a from _v
+            select _line, v__event_type as _event_type, attributes is null or v__attributes is not null as _readable,
+                   {texts}
+            from (select _line, v__event_type, attributes, v__attributes,
+                         json_transform(v__attributes, '{spec}') as _a from _v
                   where list_contains({event_types}, v__event_type))""",
         f"create or replace temp table _attr_value as select *, {values} from _attr_text",
         f"""create or replace temp table _attrs as
