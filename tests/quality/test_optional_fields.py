@@ -8,10 +8,11 @@ rows whose scope needs an incident's agent_id; the coverage suites (warning only
 missing, each naming its rule.
 
 Beside them, a file of events whose typed attributes break the contract (an evaluation scored 7, a
-verdict of "maybe", a sentiment of 5, an AI assignment in mode "autopilot"): they are quarantined
-with their reasons, and do not stop the run. Loaded, the score of 7 stopped it at the evaluations
-suite, the mode at the accepted-values test of the case features, and every later run too: a
-corrected copy of the file re-uses the event ids, so it is quarantined as a conflict.
+verdict of "maybe", a sentiment of 5, an AI assignment in mode "autopilot", six evaluations of the
+dimension "empathy", one without a verdict): they are quarantined with their reasons, and do not stop
+the run. Loaded, the score of 7 and the six unknown dimensions stopped it at the evaluations suite,
+the mode at the accepted-values test of the case features, and every later run too: a corrected copy
+of the file re-uses the event ids, so it is quarantined as a conflict.
 """
 
 from __future__ import annotations
@@ -35,10 +36,15 @@ BAD_ATTRIBUTE_EVENTS = [  # (actor_type, event_type, attributes) and, below, the
     ("system", "evaluation", {"dimension": "tone", "passed": "maybe", "evaluator": "auto_eval"}),
     ("customer", "customer_message", {"text": "hi", "sentiment": 5, "requested_human": False}),
     ("ai_agent", "case_assigned", {"mode": "autopilot"}),  # the first assignment of the case, if it loaded
+    # evaluations of a dimension the contract does not know: 6 of ~550, over the evaluations suite's 1 %
+    *[("system", "evaluation", {"dimension": "empathy", "passed": True, "evaluator": "human_qa"})] * 6,
+    ("system", "evaluation", {"dimension": "accuracy", "evaluator": "human_qa"}),  # no verdict
 ]
 BAD_ATTRIBUTE_REASONS = ["attributes.score: above 1 (7)", "attributes.passed: not true or false (maybe)",
                          "attributes.sentiment: above 1 (5)",
-                         "attributes.mode: not one of shadow, triage, suggest, resolve (autopilot)"]
+                         "attributes.mode: not one of shadow, triage, suggest, resolve (autopilot)",
+                         *["attributes.dimension: not one of accuracy, escalation, tone, policy_adherence (empathy)"] * 6,
+                         "attributes.passed: missing required value"]
 
 
 def _drop_csv_column(path: Path, column: str) -> None:
@@ -143,4 +149,4 @@ def test_events_whose_typed_attributes_break_the_contract_are_quarantined(stripp
     assert query(warehouse, "select count(*) from raw.agent_logs where event_id like 'bad-attr-%'") == [(0,)]
     [(read, loaded, quarantined)] = query(warehouse, """select rows_read, rows_loaded, rows_quarantined
         from raw.file_ledger where file = 'agent_logs/events_bad_attributes.jsonl'""")
-    assert (read, loaded, quarantined) == (4, 0, 4)
+    assert (read, loaded, quarantined) == (len(BAD_ATTRIBUTE_EVENTS), 0, len(BAD_ATTRIBUTE_EVENTS))
