@@ -1,7 +1,7 @@
 """Coverage of the raw tables (warning only): optional fields the breakdowns use, and the vocabulary.
 
 The landing contract makes ``solved_at``, ``agent_version`` and an incident's ``agent_id`` optional,
-and keeps event types it does not know. A landing folder without them is valid: it must load and
+keeps event types it does not know, and does not order a ticket's times (a few skewed clocks). A landing folder without them is valid: it must load and
 give its metrics; only the breakdowns that need the field thin out ("unknown" agent release,
 no resolution time). So these rules WARN in a suite of their own instead of stopping the run as
 the raw suites do. Their ceilings live in ``Thresholds`` like every other (``null_rates`` with
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from expectations.batches import null_rates_batch, unknown_values_batch
 from expectations.core import Suite
+from expectations.suites.raw_tickets import time_order_batch
 from trustloop.ingest.contract import KNOWN_EVENT_TYPES
 
 
@@ -26,7 +27,9 @@ def _coverage_suite(source: str, description: str, *extra) -> Suite:
 
 
 TICKETS = _coverage_suite(
-    "tickets", "Optional ticket fields the breakdowns use are delivered: solved_at of solved tickets (warning only).",
+    "tickets", "Optional ticket fields the breakdowns use are delivered (solved_at of solved tickets), and nearly "
+    "every current snapshot has its times in order (warning only).",
+    time_order_batch(lambda t: t.ticket_time_order_warn_mostly, "clocks"),
 )
 AGENT_LOGS = _coverage_suite(
     "agent_logs",
