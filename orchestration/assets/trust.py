@@ -49,7 +49,8 @@ def ledger_erasures(warehouse: WarehouseResource) -> MaterializeResult:
     try:
         ensure_ledger_schema(con)
         entries, subjects, erasures = con.execute(
-            "select count(*), count(distinct subject_key), count(distinct erasure_id) from ledger.erasures"
+            "select count(*), count(distinct subject_key) filter (where action not like 'set_aside%'), "
+            "count(distinct erasure_id) from ledger.erasures"
         ).fetchone()
     finally:
         con.close()

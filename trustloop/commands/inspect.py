@@ -67,6 +67,11 @@ def cmd_quarantine(args) -> int:
             where.append("source = ?")
             params.append(args.source)
         sql = "select source, file, line, reason, raw from raw.quarantine"
+        if args.set_aside:
+            # rows set aside after loading (trustloop set-aside), with the operator's reason
+            _require(con, "raw", "set_aside")
+            sql = ("select source, file, line, 'set aside (' || set_aside_id || '): ' || reason as reason, raw "
+                   "from raw.set_aside")
         if where:
             sql += " where " + " and ".join(where)
         total = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
@@ -80,7 +85,8 @@ def cmd_quarantine(args) -> int:
         for source, file, line, reason, raw in rows:
             writer.writerow([source, file, line, reason] + ([raw] if args.raw else []))
         return 0
-    print(f"{total} quarantined row(s){' (showing ' + str(len(rows)) + ')' if total > len(rows) else ''}")
+    what = "set-aside" if args.set_aside else "quarantined"
+    print(f"{total} {what} row(s){' (showing ' + str(len(rows)) + ')' if total > len(rows) else ''}")
     for source, file, line, reason, raw in rows:
         print(f"{source:<11} {file}:{line}  {reason}")
         if args.raw:
@@ -115,6 +121,8 @@ def register(sub) -> None:
     quarantine.add_argument("--limit", type=int, default=200)
     quarantine.add_argument("--raw", action="store_true", help="also print the raw text and the unredacted reason (may contain PII)")
     quarantine.add_argument("--format", choices=["text", "csv"], default="text")
+    quarantine.add_argument("--set-aside", action="store_true",
+                            help="list the rows set aside after loading (trustloop set-aside) instead")
     quarantine.set_defaults(handler=cmd_quarantine)
 
     ledger = sub.add_parser("ledger", help="list every landing file read, with its reconciliation counts")

@@ -1,4 +1,4 @@
-"""`trustloop demo` and `trustloop run`."""
+"""`trustloop demo`, `trustloop run` and `trustloop set-aside`."""
 
 from __future__ import annotations
 
@@ -50,6 +50,22 @@ def cmd_run(args) -> int:
     return 0 if summary.success else 1
 
 
+def cmd_set_aside(args) -> int:
+    from trustloop.errors import UserError
+    from trustloop.ingest.set_aside import NothingToSetAside, parse_row, set_aside
+
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        raise UserError(f"no warehouse at {settings.warehouse}")
+    try:
+        rows = [parse_row(text) for text in args.row or []]
+        report = set_aside(args.source, args.key or [], rows, args.reason, settings, rebuild=not args.no_rebuild)
+    except (NothingToSetAside, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    print(report.render())
+    return 0 if report.ok else 1
+
+
 def register(sub) -> None:
     demo = sub.add_parser("demo", help="write a realistic, seeded demo landing folder")
     demo.add_argument("--out", required=True, help="landing folder to write")
@@ -71,3 +87,20 @@ def register(sub) -> None:
                      help="train the risk model again in this run, whatever TRUSTLOOP_RETRAIN's rules say "
                           "(implies --force)")
     run.set_defaults(handler=cmd_run)
+
+    aside = sub.add_parser(
+        "set-aside",
+        help="move stored raw rows that proved wrong to raw.set_aside (logged in the ledger), then rebuild",
+        description="Set loaded rows aside: each is copied with its original text and your reason to "
+        "raw.set_aside, removed from raw.<source>, logged in the tamper-evident ledger, and a forced run "
+        "rebuilds every table without it. For rows a quality gate judges on every run, or records the source "
+        "retracted. `trustloop quarantine --set-aside` lists them.",
+    )
+    aside.add_argument("source", choices=["tickets", "agent_logs", "incidents"])
+    aside.add_argument("--key", action="append", metavar="ID",
+                       help="a record key: event_id, or ticket_id / incident_id (every snapshot); repeatable")
+    aside.add_argument("--row", action="append", metavar="FILE:LINE",
+                       help="one stored row, as the quarantine and the quality results name it; repeatable")
+    aside.add_argument("--reason", required=True, help="why (kept with the rows and shown with them)")
+    aside.add_argument("--no-rebuild", action="store_true", help="do not run the pipeline afterwards")
+    aside.set_defaults(handler=cmd_set_aside)

@@ -10,7 +10,9 @@ the warehouse holds. A file reconciles when
 
 where rows a customer erasure removed (``trustloop erase``; logged in
 ``ledger.erasures`` with their file and line) count as stored / quarantined:
-an erased row was loaded, and the log says where it went.
+an erased row was loaded, and the log says where it went. Rows an operator
+set aside (``trustloop set-aside``, logged there too) count as stored alike,
+and as erased in ``rows_erased``.
 
 ``reconciliation_problems`` lists the files that do not (the ingestion
 assets fail on it); the quality suites validate and store the same rows per
@@ -50,7 +52,7 @@ def file_reconciliation_sql(source: str | None = None, erasure_log: bool = True)
     if erasure_log:
         erased = f"""
             select source, file,
-                   count(*) filter (where action = 'deleted') as deleted,
+                   count(*) filter (where action in ('deleted', 'set_aside')) as deleted,
                    count(*) filter (where action = 'quarantine_deleted') as quarantine_deleted
             from ledger.erasures {source_filter} group by source, file"""
     else:
@@ -100,7 +102,8 @@ def file_reconciliation_sql(source: str | None = None, erasure_log: bool = True)
                 || rows_duplicate || ') + quarantined ' || rows_quarantined || '; stored ' || rows_stored
                 || ', in quarantine ' || rows_held_in_quarantine
                 || case when rows_erased + rows_erased_from_quarantine > 0
-                        then ' (erased ' || rows_erased || ' + ' || rows_erased_from_quarantine || ' quarantined)'
+                        then ' (erased or set aside ' || rows_erased || ' + ' || rows_erased_from_quarantine
+                             || ' quarantined)'
                         else '' end
                 || case when files_in_ledger = 0 then '; not in the file ledger' else '' end as observed
         from joined

@@ -7,6 +7,7 @@
      references removed, the customer id in the summary replaced, the summary's PII redacted, the
      original text dropped — and their row hash recomputed;
    - raw.quarantine: rows whose original text names the customer or one of those tickets are deleted;
+   - raw.set_aside (rows an operator set aside): likewise;
    - ledger.erasures: one hash-chained entry per deleted or amended record (ledger seq, file, line,
      old and new hashes; the customer only as a SHA-256), then a ledger checkpoint. The ledger
      itself is never rewritten, so ``trustloop verify`` still passes: it knows which entries have
@@ -84,6 +85,7 @@ class EraseReport:
             f"  agent_logs: {c.get('agent_logs', 0)} event(s) deleted",
             f"  incidents: {c.get('incidents', 0)} snapshot(s) amended (references removed)",
             f"  quarantine: {c.get('quarantine', 0)} row(s) deleted",
+            *([f"  set aside: {c['set_aside']} row(s) deleted"] if c.get("set_aside") else []),
             f"  erasure log: {c.get('entries', 0)} ledger entr(ies) recorded",
             f"  rebuild run: {'OK' if self.run_ok else 'FAILED' if self.run_ok is False else 'not run'}",
             f"  warehouse compacted: {self.bytes_before} -> {self.bytes_after} bytes",
@@ -181,12 +183,22 @@ def plan_and_apply(con: duckdb.DuckDBPyConnection, customer_id: str, erasure_id:
         for source, file, line, record_key in quarantine_rows:
             plan.entries.append(entry(source, record_key, file, line, None, "quarantine_deleted", None))
             con.execute("delete from raw.quarantine where source = ? and file = ? and line = ?", [source, file, line])
+        # rows an operator set aside (trustloop set-aside) keep their original text: the customer's go too
+        set_aside_rows = con.execute(
+            "select source, file, line, record_key from raw.set_aside "
+            "where regexp_matches(coalesce(raw, ''), ?) or record_key in (select unnest(?)) order by 1, 2, 3",
+            [mention_any, [customer_id, *tickets]],
+        ).fetchall() if _has_set_aside(con) else []
+        for source, file, line, record_key in set_aside_rows:
+            plan.entries.append(entry(source, record_key, file, line, None, "set_aside_deleted", None))
+            con.execute("delete from raw.set_aside where source = ? and file = ? and line = ?", [source, file, line])
         plan.counts = {
             "tickets": len(tickets),
             "ticket_rows": len(ticket_rows),
             "agent_logs": len(event_rows),
             "incidents": len(incident_rows),
             "quarantine": len(quarantine_rows),
+            "set_aside": len(set_aside_rows),
             "entries": len(plan.entries),
         }
         con.execute("commit")
@@ -194,6 +206,11 @@ def plan_and_apply(con: duckdb.DuckDBPyConnection, customer_id: str, erasure_id:
         con.execute("rollback")
         raise
     return plan
+
+
+def _has_set_aside(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables "
+                            "where table_schema = 'raw' and table_name = 'set_aside'").fetchone()[0])
 
 
 def compact(warehouse: Path) -> tuple[int, int]:

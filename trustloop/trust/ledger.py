@@ -17,6 +17,8 @@ Tables (schema ``ledger`` of the warehouse):
   the same way: which ledger entries no longer have their row (deleted) or
   now hold a different one (amended: references to an erased customer
   removed), with the new hashes. Customer ids are stored only as SHA-256.
+  ``trustloop set-aside`` logs here too: rows moved from raw to
+  ``raw.set_aside`` (action set_aside, subject ``set-aside``).
 
 ``verify`` recomputes both chains and the checkpoints, and checks the raw
 rows of the warehouse against the ledger: an altered value or original text,
@@ -551,7 +553,7 @@ def _verify_raw(con: duckdb.DuckDBPyConnection, report: VerifyReport, has_erasur
                        case when e.action = 'amended' then e.raw_sha256_after else l.raw_sha256 end as raw_sha256
                 from ledger.records l
                 left join latest_erasure e on e.ledger_seq = l.seq and e.rn = 1
-                where coalesce(e.action, '') <> 'deleted' and ({in_partition})
+                where coalesce(e.action, '') not in ('deleted', 'set_aside') and ({in_partition})
             )
             select coalesce(x.source, r.source) as source, coalesce(x.file, r.file) as file,
                    coalesce(x.line, r.line) as line, x.seq, coalesce(r.record_key, x.record_key) as record_key,
