@@ -157,6 +157,9 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
             else:
                 summary.checks_failed.append(name)
         summary.failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        # a failed ERROR check that does not block (the ledger's verification) lets the job finish, but the
+        # run did not pass: its header says FAILED and `trustloop run` exits 1
+        summary.success = summary.success and not summary.checks_failed
         _collect(summary)
         if summary.success and not summary.checks_failed and not summary.failed_steps:
             state.record_success(settings, fingerprint, summary.run_id)

@@ -269,6 +269,17 @@ def test_cli_verify_exits_non_zero_on_tampering(tampered):
     assert "TAMPERING DETECTED" in proc.stdout and "INC-PII-1" in proc.stdout
 
 
+def test_a_run_over_a_tampered_warehouse_fails(tampered):
+    """The run's ledger check does not block the evidence build, but the run is not reported as passing."""
+    warehouse, _anchors, env = tampered
+    # a value altered in place: every count still reconciles, only the ledger sees it
+    execute(warehouse, f"update raw.tickets set amount_at_stake = amount_at_stake + 1 where ticket_id = '{TICKET}'")
+    proc = run_trustloop(["run", "--force"], env, check=False)
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert ": FAILED" in proc.stdout.splitlines()[0]
+    assert "FAILED ledger/records:ledger_verifies" in proc.stdout
+
+
 def test_a_copy_of_the_anchor_file_elsewhere_is_not_needed_to_verify(tampered, tmp_path):
     warehouse, anchors, _env = tampered
     shutil.move(anchors, tmp_path / "elsewhere.jsonl")
