@@ -40,15 +40,25 @@ def blocked(tmp_path_factory):
     env = trustloop_env(work, landing)
     first = run_trustloop(["run"], env, check=False)
     again = run_trustloop(["run", "--force"], env, check=False)
+    dry = run_trustloop(["set-aside", "agent_logs", "--where", "event_type = 'escalation_trigger' and attributes is null",
+                         "--reason", "x", "--dry-run"], env, check=False)
     aside = run_trustloop(["set-aside", "agent_logs", *(f"--key={i}" for i in IDS[:3]), f"--row={FILE}:4",
                            "--reason", "sent without attributes; the platform resends them"], env, check=False)
-    return work, landing, env, lines, first, again, aside
+    return work, landing, env, lines, first, again, dry, aside
 
 
 def test_the_stored_rows_stop_every_run(blocked):
-    *_, first, again, _aside = blocked
+    *_, first, again, _dry, _aside = blocked
     for proc in (first, again):
         assert proc.returncode == 1 and "FAILED raw/agent_logs:gx_raw_agent_logs" in proc.stdout, proc.stdout[-1500:]
+
+
+def test_a_dry_run_finds_them_by_condition_and_changes_nothing(blocked):
+    *_, dry, _aside = blocked
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    assert dry.stdout.splitlines()[0] == "dry run: 4 row(s) of raw.agent_logs would be set aside (nothing changed)"
+    assert [line.split()[0] for line in dry.stdout.splitlines()[1:5]] == IDS
+    assert "rebuild" not in dry.stdout  # and the set-aside below finds all four still stored
 
 
 def test_set_aside_moves_the_rows_and_the_rebuild_succeeds(blocked):
@@ -101,6 +111,8 @@ def test_a_corrected_delivery_then_loads_and_asking_again_is_an_error(blocked):
     assert query(warehouse, "select count(*) from raw.quarantine where file like '%triggers%'") == [(0,)]
     again = run_trustloop(["set-aside", "agent_logs", "--key", "no-such-event", "--reason", "x"], env, check=False)
     assert again.returncode != 0 and "no row of raw.agent_logs matches: no-such-event" in again.stderr
+    bad = run_trustloop(["set-aside", "agent_logs", "--where", "no_such_column = 1", "--reason", "x"], env, check=False)
+    assert bad.returncode != 0 and "cannot select the rows" in bad.stderr and "no_such_column" in bad.stderr
 
 
 def test_a_row_already_in_the_ledger_set_aside_still_verifies(blocked):

@@ -59,7 +59,8 @@ def cmd_set_aside(args) -> int:
         raise UserError(f"no warehouse at {settings.warehouse}")
     try:
         rows = [parse_row(text) for text in args.row or []]
-        report = set_aside(args.source, args.key or [], rows, args.reason, settings, rebuild=not args.no_rebuild)
+        report = set_aside(args.source, args.key or [], rows, args.reason, settings, rebuild=not args.no_rebuild,
+                           where=args.where, dry_run=args.dry_run)
     except (NothingToSetAside, ValueError) as exc:
         raise UserError(str(exc)) from None
     print(report.render())
@@ -101,6 +102,10 @@ def register(sub) -> None:
                        help="a record key: event_id, or ticket_id / incident_id (every snapshot); repeatable")
     aside.add_argument("--row", action="append", metavar="FILE:LINE",
                        help="one stored row, as the quarantine and the quality results name it; repeatable")
+    aside.add_argument("--where", metavar="SQL",
+                       help="a condition on raw.<source>'s columns, e.g. \"event_type = 'escalation_trigger' and "
+                            "attributes is null\" (try it with --dry-run)")
     aside.add_argument("--reason", required=True, help="why (kept with the rows and shown with them)")
+    aside.add_argument("--dry-run", action="store_true", help="list the rows that would be set aside; change nothing")
     aside.add_argument("--no-rebuild", action="store_true", help="do not run the pipeline afterwards")
     aside.set_defaults(handler=cmd_set_aside)

@@ -51,18 +51,24 @@ class SetAsideReport:
     not_found: list[str] = field(default_factory=list)
     run_ok: bool | None = None
     notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
 
     @property
     def ok(self) -> bool:
         return self.run_ok is not False
 
     def render(self) -> str:
-        lines = [f"set-aside {self.set_aside_id}: {len(self.rows)} row(s) of raw.{self.source} moved to raw.set_aside"]
+        if self.dry_run:
+            lines = [f"dry run: {len(self.rows)} row(s) of raw.{self.source} would be set aside (nothing changed)"]
+        else:
+            lines = [f"set-aside {self.set_aside_id}: {len(self.rows)} row(s) of raw.{self.source} moved to "
+                     "raw.set_aside"]
         lines += [f"  {key} ({file} line {line})" for key, file, line in self.rows[:20]]
         if len(self.rows) > 20:
             lines.append(f"  ... and {len(self.rows) - 20} more")
         lines += [f"  not stored, left alone: {item}" for item in self.not_found]
-        lines.append(f"  rebuild run: {'OK' if self.run_ok else 'FAILED' if self.run_ok is False else 'not run'}")
+        if not self.dry_run:
+            lines.append(f"  rebuild run: {'OK' if self.run_ok else 'FAILED' if self.run_ok is False else 'not run'}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -87,15 +93,19 @@ def ensure_set_aside_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def set_aside_rows(con: duckdb.DuckDBPyConnection, source: str, keys: list[str], rows: list[Row], reason: str,
-                   set_aside_id: str, anchor_file=None) -> SetAsideReport:
-    """Move the rows of ``raw.<source>`` with one of ``keys`` (every snapshot of a ticket or incident) or at
-    one of ``rows`` to ``raw.set_aside`` and log them, in one transaction."""
+                   set_aside_id: str, anchor_file=None, where: str | None = None,
+                   dry_run: bool = False) -> SetAsideReport:
+    """Move the rows of ``raw.<source>`` with one of ``keys`` (every snapshot of a ticket or incident), at one
+    of ``rows``, or matching the SQL predicate ``where`` to ``raw.set_aside`` and log them, in one transaction
+    (``dry_run``: find them, change nothing)."""
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r} (one of {', '.join(SOURCES)})")
     if not reason.strip():
         raise ValueError("a reason is required: it is kept with the rows and shown with them")
-    if not keys and not rows:
-        raise ValueError("name the rows: record keys, or FILE:LINE")
+    if not keys and not rows and not where:
+        raise ValueError("name the rows: record keys, FILE:LINE, or a condition (--where)")
+    if where and ";" in where:
+        raise ValueError("--where is one condition on the columns of raw." + source + " (no ';')")
     key_column = SOURCES[source].key
     ensure_ledger_schema(con)
     ensure_set_aside_table(con)
@@ -114,6 +124,7 @@ def set_aside_rows(con: duckdb.DuckDBPyConnection, source: str, keys: list[str],
                 left join ledger.records l on l.source = ? and l.file = r._file and l.line = r._line
                 where cast(r."{key_column}" as varchar) in (select k from _wanted_keys)
                    or exists (select 1 from _wanted_rows w where w.file = r._file and w.line = r._line)
+                   or r.rowid in (select rowid from raw.{source} where {f"({where})" if where else "false"})
                 order by r._file, r._line""",
             [source],
         ).fetchall()
@@ -121,8 +132,14 @@ def set_aside_rows(con: duckdb.DuckDBPyConnection, source: str, keys: list[str],
         found_rows = {(c[1], c[2]) for c in chosen}
         report.not_found = [k for k in keys if k not in found_keys]
         report.not_found += [f"{r.file}:{r.line}" for r in rows if (r.file, r.line) not in found_rows]
+        if where:
+            report.not_found += [f"--where {where}"] if not chosen else []
         if not chosen:
             raise NothingToSetAside(f"no row of raw.{source} matches: " + ", ".join(report.not_found))
+        if dry_run:
+            con.execute("rollback")
+            report.rows = [(key, file, line) for key, file, line, *_ in chosen]
+            return report
         now = datetime.now(UTC).replace(tzinfo=None)
         con.executemany(
             "insert into raw.set_aside values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -150,15 +167,19 @@ def set_aside_rows(con: duckdb.DuckDBPyConnection, source: str, keys: list[str],
 
 
 def set_aside(source: str, keys: list[str], rows: list[Row], reason: str, settings: Settings | None = None,
-              rebuild: bool = True) -> SetAsideReport:
+              rebuild: bool = True, where: str | None = None, dry_run: bool = False) -> SetAsideReport:
     """Set the rows aside, then rebuild every layer above raw (a forced run)."""
     settings = settings or get_settings()
     set_aside_id = "set-aside-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     with run_lock(settings.lock_file, settings.lock_timeout):
         with connect(settings=settings) as con:
-            report = set_aside_rows(con, source, keys, rows, reason, set_aside_id,
-                                    anchor_path(settings.output_dir, settings.warehouse))
-    if rebuild:
+            try:
+                report = set_aside_rows(con, source, keys, rows, reason, set_aside_id,
+                                        anchor_path(settings.output_dir, settings.warehouse), where, dry_run)
+            except duckdb.Error as exc:  # most likely the --where condition
+                raise ValueError(f"cannot select the rows: {exc}") from None
+    report.dry_run = dry_run
+    if rebuild and not dry_run:
         from orchestration.runner import run_pipeline
 
         summary = run_pipeline(force=True)
