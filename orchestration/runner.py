@@ -62,6 +62,9 @@ class RunSummary:
             lines.append(f"    WARNING {name} (not blocking: `trustloop quality` shows why)")
         for step in self.failed_steps:
             lines.append(f"  step failed: {step}")
+        if any(":gx_" in name for name in self.checks_failed):
+            lines.append("  `trustloop quality` shows which rule failed and on which rows; rows already stored that "
+                         "a rule rejects can be set aside (`trustloop set-aside --help`), then delivered again")
         return "\n".join(lines)
 
 

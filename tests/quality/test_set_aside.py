@@ -51,6 +51,7 @@ def test_the_stored_rows_stop_every_run(blocked):
     *_, first, again, _dry, _aside = blocked
     for proc in (first, again):
         assert proc.returncode == 1 and "FAILED raw/agent_logs:gx_raw_agent_logs" in proc.stdout, proc.stdout[-1500:]
+        assert "`trustloop set-aside --help`" in proc.stdout  # the summary says where the way out is
 
 
 def test_a_dry_run_finds_them_by_condition_and_changes_nothing(blocked):
