@@ -85,6 +85,19 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         with engine.connect() as conn:
             return bool(engine.dialect.has_table(conn, table_name))
 
+    def delete_events(self, run_id: str) -> None:
+        """Dagster empties a deleted run's database file and leaves it; the file goes too."""
+        super().delete_events(run_id)
+        with self._engines_lock:
+            engine = self._engines.pop(run_id, None)
+        if engine is not None:
+            engine.dispose()
+        self._initialized_dbs.discard(run_id)
+        path = self.path_for_shard(run_id)
+        for leftover in (path, path + "-wal", path + "-shm"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+
     def wipe(self) -> None:
         self._dispose_engines()  # before Dagster deletes the run files
         super().wipe()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from trustloop import state
 from trustloop.locking import run_lock
@@ -166,4 +169,31 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
         _collect(summary)
         if summary.success and not summary.checks_failed and not summary.failed_steps:
             state.record_success(settings, fingerprint, summary.run_id)
+        prune_run_history(instance, settings.keep_runs, settings.dagster_home)
     return summary
+
+
+def prune_run_history(instance, keep: int, dagster_home: Path) -> list[str]:
+    """Delete every finished Dagster run but the newest ``keep`` (0 keeps all): its record, its events (and
+    event file) and its compute logs. A run's history is about 2 MB, so a daily build kept everything it
+    ever ran. The warehouse keeps its own records of every run (file ledger, quality results, model runs,
+    ledger checkpoints); Dagster keeps the latest materialisation of every asset. Returns the deleted ids."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    if keep <= 0:
+        return []
+    finished = RunsFilter(statuses=[DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED])
+    records = sorted(instance.get_run_records(filters=finished), key=lambda r: r.create_timestamp, reverse=True)
+    deleted = []
+    for record in records[keep:]:
+        run_id = record.dagster_run.run_id
+        try:
+            instance.delete_run(run_id)
+        except Exception as exc:  # a history that cannot be pruned must not fail the run
+            logging.getLogger(__name__).warning("could not delete Dagster run %s: %s", run_id, exc)
+            continue
+        logs = dagster_home / "storage" / run_id
+        if logs.is_dir():
+            shutil.rmtree(logs, ignore_errors=True)
+        deleted.append(run_id)
+    return deleted

@@ -22,6 +22,7 @@ disagree about which warehouse they are talking to.
 | TRUSTLOOP_RETRAIN         | auto (train when needed: models/retrain.py) or always |
 | TRUSTLOOP_RETRAIN_SHARE   | 0.05 (auto: retrain when the cases learned from moved by this share) |
 | TRUSTLOOP_RETRAIN_DAYS    | 7 (auto: retrain a model this many days old)  |
+| TRUSTLOOP_KEEP_RUNS       | 100 (finished Dagster runs kept in DAGSTER_HOME; 0 keeps all) |
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class Settings:
     retrain_share: float = 0.05
     retrain_days: float = 7.0
     dbt_memory: str = DEFAULT_DBT_MEMORY
+    keep_runs: int = 100
 
     @property
     def landing_is_default_demo(self) -> bool:
@@ -169,6 +171,7 @@ def get_settings() -> Settings:
         retrain_mode=os.environ.get("TRUSTLOOP_RETRAIN", "").strip().lower() or "auto",
         retrain_share=_env_float("TRUSTLOOP_RETRAIN_SHARE", 0.05),
         retrain_days=_env_float("TRUSTLOOP_RETRAIN_DAYS", 7.0),
+        keep_runs=_env_int("TRUSTLOOP_KEEP_RUNS", 100) or 0,
     )
 
 

@@ -99,3 +99,25 @@ def test_only_the_most_recently_used_files_keep_an_engine(tmp_path):
     assert list(storage._engines)[-2:] == ["run5", "run0"]
     storage.dispose()
     assert not storage._engines
+
+
+def test_pruning_keeps_the_newest_runs_and_removes_the_others_files(tmp_path):
+    """`trustloop run` deletes every finished run but the newest TRUSTLOOP_KEEP_RUNS (orchestration/runner.py):
+    its record, its events and its event file; the asset keeps its latest materialisation."""
+    from orchestration.runner import prune_run_history
+
+    instance = instance_of(tmp_path)
+    runs = [materialize([evidence, evidence_is_positive], instance=instance).run_id for _ in range(4)]
+    run_files = tmp_path / "history" / "runs"
+    assert {p.stem for p in run_files.glob("*.db")} == {*runs, "index"}
+
+    assert sorted(prune_run_history(instance, 2, tmp_path)) == sorted(runs[:2])
+    assert {r.run_id for r in instance.get_runs()} == set(runs[2:])
+    assert {p.stem for p in run_files.glob("*.db")} == {*runs[2:], "index"}
+    assert not [p for p in run_files.iterdir() if p.name.startswith(tuple(runs[:2]))]  # nor their -wal, -shm
+    latest = instance.get_latest_materialization_event(evidence.key)
+    assert latest is not None and latest.run_id == runs[-1]
+    # the kept runs' events still read back, and nothing is pruned when asked to keep everything
+    assert instance.all_logs(runs[2], of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    assert prune_run_history(instance, 0, tmp_path) == [] and len(instance.get_runs()) == 2
+    assert prune_run_history(instance, 2, tmp_path) == []
