@@ -39,19 +39,30 @@ def blocked(tmp_path_factory):
     (landing / FILE).write_text("\n".join(lines) + "\n")
     env = trustloop_env(work, landing)
     first = run_trustloop(["run"], env, check=False)
+    verified = run_trustloop(["verify", "--json"], env, check=False)
     again = run_trustloop(["run", "--force"], env, check=False)
     dry = run_trustloop(["set-aside", "agent_logs", "--where", "event_type = 'escalation_trigger' and attributes is null",
                          "--reason", "x", "--dry-run"], env, check=False)
     aside = run_trustloop(["set-aside", "agent_logs", *(f"--key={i}" for i in IDS[:3]), f"--row={FILE}:4",
                            "--reason", "sent without attributes; the platform resends them"], env, check=False)
-    return work, landing, env, lines, first, again, dry, aside
+    return work, landing, env, lines, first, again, verified, dry, aside
 
 
 def test_the_stored_rows_stop_every_run(blocked):
-    *_, first, again, _dry, _aside = blocked
+    *_, first, again, _verified, _dry, _aside = blocked
     for proc in (first, again):
         assert proc.returncode == 1 and "FAILED raw/agent_logs:gx_raw_agent_logs" in proc.stdout, proc.stdout[-1500:]
         assert "`trustloop set-aside --help`" in proc.stdout  # the summary says where the way out is
+
+
+def test_verify_says_the_stopped_runs_rows_are_not_chained_yet(blocked):
+    """The run stopped at the raw suite, before the ledger's append: not tampering, but not protected yet."""
+    *_, verified, _dry, _aside = blocked
+    report = json.loads(verified.stdout)
+    assert verified.returncode == 0 and report["ok"] and report["problem_count"] == 0, verified.stdout[-2000:]
+    # every row the stopped run stored: all of the contract sample's, and the four triggers
+    assert report["awaiting_append"] == report["raw_rows"] == 2614
+    assert any("not in the ledger yet" in note for note in report["notes"])
 
 
 def test_a_dry_run_finds_them_by_condition_and_changes_nothing(blocked):

@@ -231,6 +231,28 @@ def test_append_takes_unseen_runs_rows_and_does_not_absorb_a_forged_one(tampered
     assert len(problems) == 1 and "T-FORGED" in problems[0] and "not in the ledger" in problems[0], report.render()
 
 
+def test_rows_of_a_run_stopped_before_the_append_are_noted_not_reported(tampered):
+    """A run that a blocking check stops loads its files (file ledger and raw) but never reaches the ledger's
+    append: verify says so in a note, not as tampering. A row under a run the file ledger does not know is
+    still reported."""
+    warehouse, anchors, _env = tampered
+    execute(
+        warehouse,
+        "insert into raw.tickets select * replace ('T-WAITING' as ticket_id, 99998 as _line, 'stopped-run' as _run_id) "
+        f"from raw.tickets where ticket_id = '{TICKET}'",
+        "insert into raw.file_ledger select * replace ('stopped-run' as run_id) from raw.file_ledger "
+        "where source = 'tickets' and file = (select _file from raw.tickets where ticket_id = 'T-WAITING')",
+        "insert into raw.tickets select * replace ('T-NOFILE' as ticket_id, 99997 as _line, 'other-run' as _run_id) "
+        f"from raw.tickets where ticket_id = '{TICKET}'",
+        f"update raw.tickets set _row_hash = {row_hash_sql('tickets')} where ticket_id in ('T-WAITING', 'T-NOFILE')",
+    )
+    report = _verify(warehouse, anchors)
+    problems = [p for p in report.problems if "T-" in p]
+    assert len(problems) == 1 and "T-NOFILE" in problems[0] and "not in the ledger" in problems[0], report.render()
+    assert report.awaiting_append == 1
+    assert any(n.startswith("1 raw record(s) loaded by run(s) stopped-run are not in the ledger yet") for n in report.notes)
+
+
 def test_inserted_ledger_entry_is_detected(tampered):
     warehouse, anchors, _env = tampered
     execute(warehouse, "update ledger.records set seq = seq + 1 where seq >= 10",
