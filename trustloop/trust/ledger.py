@@ -576,12 +576,17 @@ def _verify_raw(con: duckdb.DuckDBPyConnection, report: VerifyReport, has_erasur
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     if any(r[5] == "inserted" for r in rows):
         waiting = _awaiting_append(con)
-        kept = [r for r in rows if not (r[5] == "inserted" and (r[0], r[1], r[2]) in waiting)]
+        kept, runs = [], set()
+        for r in rows:
+            run = waiting.get((r[0], r[1], r[2])) if r[5] == "inserted" else None
+            if run is None:
+                kept.append(r)
+            else:
+                runs.add(run)
         if len(kept) < len(rows):
             report.awaiting_append = len(rows) - len(kept)
-            runs = sorted({waiting[(r[0], r[1], r[2])] for r in rows if r not in kept})
             report.notes.append(
-                f"{len(rows) - len(kept)} raw record(s) loaded by run(s) {', '.join(runs)} are not in the ledger "
+                f"{len(rows) - len(kept)} raw record(s) loaded by run(s) {', '.join(sorted(runs))} are not in the ledger "
                 "yet: the run stopped before the ledger's append (a blocking check failed), and the next run "
                 "that gets there chains them. Until then they are not protected.")
             rows = kept
