@@ -167,7 +167,7 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
         # run did not pass: its header says FAILED and `trustloop run` exits 1
         summary.success = summary.success and not summary.checks_failed
         _collect(summary)
-        if summary.success and not summary.checks_failed and not summary.failed_steps:
+        if summary.success and not summary.failed_steps:
             state.record_success(settings, fingerprint, summary.run_id)
         prune_run_history(instance, settings.keep_runs, settings.dagster_home)
     return summary

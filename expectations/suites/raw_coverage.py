@@ -1,9 +1,10 @@
 """Coverage of the raw tables (warning only): optional fields the breakdowns use, and the vocabulary.
 
 The landing contract makes ``solved_at``, ``agent_version`` and an incident's ``agent_id`` optional,
-keeps event types it does not know, and does not order a ticket's times (a few skewed clocks). A landing folder without them is valid: it must load and
+and keeps event types it does not know. A landing folder without them is valid: it must load and
 give its metrics; only the breakdowns that need the field thin out ("unknown" agent release,
-no resolution time). So these rules WARN in a suite of their own instead of stopping the run as
+no resolution time). Nor does it order a ticket's times: a few skewed clocks only warn here (most
+out of order stops the run in ``raw_tickets``). So these rules WARN in a suite of their own instead of stopping the run as
 the raw suites do. Their ceilings live in ``Thresholds`` like every other (``null_rates`` with
 ``blocking=False``, ``unknown_event_types_max_share``).
 """

@@ -136,9 +136,9 @@ def set_aside_rows(con: duckdb.DuckDBPyConnection, source: str, keys: list[str],
             report.not_found += [f"--where {where}"] if not chosen else []
         if not chosen:
             raise NothingToSetAside(f"no row of raw.{source} matches: " + ", ".join(report.not_found))
+        report.rows = [(key, file, line) for key, file, line, *_ in chosen]
         if dry_run:
             con.execute("rollback")
-            report.rows = [(key, file, line) for key, file, line, *_ in chosen]
             return report
         now = datetime.now(UTC).replace(tzinfo=None)
         con.executemany(
@@ -162,7 +162,6 @@ def set_aside_rows(con: duckdb.DuckDBPyConnection, source: str, keys: list[str],
     except BaseException:
         con.execute("rollback")
         raise
-    report.rows = [(key, file, line) for key, file, line, *_ in chosen]
     return report
 
 

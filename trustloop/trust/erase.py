@@ -38,7 +38,7 @@ from trustloop.locking import run_lock
 from trustloop.settings import Settings, get_settings
 from trustloop.trust.ledger import anchor_path, append_erasures, ensure_ledger_schema, row_hash_sql
 from trustloop.trust.privacy import redact_pii
-from trustloop.warehouse import configure, connect
+from trustloop.warehouse import configure, connect, table_exists
 
 ERASED_CUSTOMER = "[erased customer]"
 
@@ -188,7 +188,7 @@ def plan_and_apply(con: duckdb.DuckDBPyConnection, customer_id: str, erasure_id:
             "select source, file, line, record_key from raw.set_aside "
             "where regexp_matches(coalesce(raw, ''), ?) or record_key in (select unnest(?)) order by 1, 2, 3",
             [mention_any, [customer_id, *tickets]],
-        ).fetchall() if _has_set_aside(con) else []
+        ).fetchall() if table_exists(con, "raw", "set_aside") else []
         for source, file, line, record_key in set_aside_rows:
             plan.entries.append(entry(source, record_key, file, line, None, "set_aside_deleted", None))
             con.execute("delete from raw.set_aside where source = ? and file = ? and line = ?", [source, file, line])
@@ -206,11 +206,6 @@ def plan_and_apply(con: duckdb.DuckDBPyConnection, customer_id: str, erasure_id:
         con.execute("rollback")
         raise
     return plan
-
-
-def _has_set_aside(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("select count(*) from information_schema.tables "
-                            "where table_schema = 'raw' and table_name = 'set_aside'").fetchone()[0])
 
 
 def compact(warehouse: Path) -> tuple[int, int]:

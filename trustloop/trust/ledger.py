@@ -125,7 +125,8 @@ def _sql_list(values: list[str]) -> str:
 
 
 def _unledgered_rows(with_fields: bool) -> str:
-    """The raw rows loaded by runs the ledger has not seen; ``with_fields`` adds the ledger fields.
+    """The raw rows loaded by runs the ledger has not seen (source, file, line, the loading run);
+    ``with_fields`` adds the other ledger fields.
 
     The runs are filtered out first, so the stored text is hashed only for the rows that are kept.
     """
@@ -134,12 +135,13 @@ def _unledgered_rows(with_fields: bool) -> str:
     for rank, name in enumerate(SOURCE_ORDER):
         fields = (
             f""", cast(r."{SOURCES[name].key}" as varchar) as record_key, r._row_hash as row_hash,
-                  {raw_sha_sql("r")} as raw_sha256, r._run_id as loaded_run_id"""
+                  {raw_sha_sql("r")} as raw_sha256"""
             if with_fields
             else ""
         )
         parts.append(
-            f"""select {rank} as source_rank, '{name}' as source, r._file as file, r._line as line{fields}
+            f"""select {rank} as source_rank, '{name}' as source, r._file as file, r._line as line,
+                       r._run_id as loaded_run_id{fields}
                 from raw.{name} r anti join {seen} seen on seen.loaded_run_id = r._run_id"""
         )
     return "\nunion all\n".join(parts)
@@ -606,14 +608,13 @@ def _awaiting_append(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, int
     """(source, file, line) -> run of the raw rows the next append takes (loaded by a run the ledger has not
     seen), when the file ledger says that run loaded that file. A row slipped in under such a run and file
     still breaks the file's reconciliation (rows stored = rows new), a blocking check of every run."""
-    seen = "(select distinct loaded_run_id from ledger.records)"
-    parts = [f"""select '{name}', r._file, r._line, r._run_id from raw.{name} r
-                 anti join {seen} seen on seen.loaded_run_id = r._run_id
-                 semi join raw.file_ledger f on f.source = '{name}' and f.file = r._file and f.run_id = r._run_id"""
-             for name in SOURCE_ORDER]
     if not _table_exists(con, "raw", "file_ledger"):
         return {}
-    return {(s, f, int(n)): run for s, f, n, run in con.execute(" union all ".join(parts)).fetchall()}
+    rows = con.execute(
+        f"""select u.source, u.file, u.line, u.loaded_run_id from ({_unledgered_rows(with_fields=False)}) u
+            semi join raw.file_ledger f on f.source = u.source and f.file = u.file and f.run_id = u.loaded_run_id"""
+    ).fetchall()
+    return {(s, f, int(n)): run for s, f, n, run in rows}
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
