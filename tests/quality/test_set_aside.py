@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONTRACT_SAMPLE, export_differences, query, run_trustloop, trustloop_env
+from tests.conftest import CONTRACT_SAMPLE, execute, export_differences, query, run_trustloop, trustloop_env
 
 pytestmark = pytest.mark.slow
 
@@ -143,6 +143,31 @@ def test_a_row_already_in_the_ledger_set_aside_still_verifies(blocked):
     verified = run_trustloop(["verify", "--json"], env, check=False)
     assert verified.returncode == 0 and json.loads(verified.stdout)["ok"], verified.stdout[-2000:]
     assert query(warehouse, "select count(*) from raw.agent_logs where event_id like 'trig-%'") == [(3,)]
+
+
+def test_verify_checks_the_set_aside_copies_against_the_erasure_log(blocked, tmp_path):
+    """On a copy of the output folder (after the tests above: five rows set aside, one of them ledgered), a copy
+    altered, one removed, an original text changed and a row slipped in are each reported."""
+    _work, landing, env, *_ = blocked
+    shutil.copytree(Path(env["TRUSTLOOP_OUTPUT_DIR"]), tmp_path / "output")
+    copy = trustloop_env(tmp_path, landing)
+    clean = run_trustloop(["verify", "--json"], copy, check=False)
+    assert clean.returncode == 0 and json.loads(clean.stdout)["set_aside_rows"] == 5, clean.stdout[-2000:]
+    resent = "agent_logs/events_triggers_resent.jsonl"
+    execute(Path(copy["TRUSTLOOP_WAREHOUSE"]),
+            f"update raw.set_aside set row_hash = md5(row_hash) where file = '{FILE}' and line = 1",
+            f"delete from raw.set_aside where file = '{FILE}' and line = 2",
+            f"update raw.set_aside set raw = replace(raw, 'T11-000322', 'T11-000999') where file = '{resent}'",
+            f"""insert into raw.set_aside select set_aside_id, source, 'trig-x', file, 99, reason, raw, row_hash,
+                set_aside_at from raw.set_aside where file = '{FILE}' and line = 3""")
+    tampered = run_trustloop(["verify", "--json"], copy, check=False)
+    report = json.loads(tampered.stdout)
+    assert tampered.returncode != 0 and report["problem_count"] == 4, tampered.stdout[-3000:]
+    problems = "\n".join(report["problems"])
+    assert f"raw.set_aside agent_logs {FILE}:1 (trig-0): row hash or key differs" in problems
+    assert f"raw.set_aside agent_logs {FILE}:2 (trig-1): set aside by set-aside-" in problems
+    assert f"raw.set_aside agent_logs {resent}:2 (trig-1): original text differs from ledger entry" in problems
+    assert f"raw.set_aside agent_logs {FILE}:99 (trig-x): row not in the erasure log (inserted)" in problems
 
 
 def test_erasing_the_customer_erases_their_set_aside_rows_too(blocked):

@@ -22,7 +22,8 @@ Tables (schema ``ledger`` of the warehouse):
 
 ``verify`` recomputes both chains and the checkpoints, and checks the raw
 rows of the warehouse against the ledger: an altered value or original text,
-a deleted, moved (reordered) or inserted record are each reported.
+a deleted, moved (reordered) or inserted record are each reported. The rows of
+``raw.set_aside`` are checked against the erasure log the same way.
 """
 
 from __future__ import annotations
@@ -335,6 +336,7 @@ class VerifyReport:
     problem_count: int = 0
     # raw records of a run that stopped before the ledger's append (the next append chains them)
     awaiting_append: int = 0
+    set_aside_rows: int = 0  # rows of raw.set_aside checked against the erasure log
 
     @property
     def ok(self) -> bool:
@@ -348,7 +350,8 @@ class VerifyReport:
     def render(self) -> str:
         lines = [
             f"ledger: {self.records} records, {self.erasures} erasure entries, {self.checkpoints} checkpoints, "
-            f"{self.anchors} external anchors; raw rows checked: {self.raw_rows}",
+            f"{self.anchors} external anchors; raw rows checked: {self.raw_rows}"
+            + (f", set-aside rows checked: {self.set_aside_rows}" if self.set_aside_rows else ""),
         ]
         lines += [f"  note: {n}" for n in self.notes]
         if self.ok:
@@ -366,6 +369,7 @@ class VerifyReport:
             "ok": self.ok, "records": self.records, "erasures": self.erasures, "checkpoints": self.checkpoints,
             "anchors": self.anchors, "raw_rows": self.raw_rows, "problem_count": self.problem_count,
             "problems": self.problems, "notes": self.notes, "awaiting_append": self.awaiting_append,
+            "set_aside_rows": self.set_aside_rows,
         }
 
 
@@ -488,6 +492,7 @@ def verify(con: duckdb.DuckDBPyConnection, anchor_file: Path | None = None) -> V
         report.notes.append(f"no external anchor file at {anchor_file}")
 
     _verify_raw(con, report, has_erasures)
+    _verify_set_aside(con, report, has_erasures)
     return report
 
 
@@ -602,6 +607,71 @@ def _verify_raw(con: duckdb.DuckDBPyConnection, report: VerifyReport, has_erasur
     }
     for source, file, line, seq, key, problem in rows:
         report.problem(f"raw.{source} {file}:{line} ({key}): " + texts[problem].format(seq=seq))
+
+
+def _verify_set_aside(con: duckdb.DuckDBPyConnection, report: VerifyReport, has_erasures: bool) -> None:
+    """The rows of raw.set_aside against the erasure log: every row the log says was set aside (action
+    set_aside) is kept, until an erasure deletes it (set_aside_deleted); each kept row is logged, with the
+    row hash and key its entry names; and its original text is the text its ledger entry hashed (rows set
+    aside before the ledger's append have no entry: their text has nothing to be checked against)."""
+    has_table = _table_exists(con, "raw", "set_aside")
+    if not has_table and not has_erasures:
+        return
+    logged = (
+        """select e.erasure_id, e.source, e.file, e.line, e.record_key, e.row_hash_before, e.ledger_seq
+           from ledger.erasures e
+           where e.action = 'set_aside' and not exists (
+               select 1 from ledger.erasures d where d.action = 'set_aside_deleted' and d.seq > e.seq
+               and d.source = e.source and d.file = e.file and d.line = e.line)"""
+        if has_erasures else
+        """select null::varchar as erasure_id, null::varchar as source, null::varchar as file, null::bigint as line,
+                  null::varchar as record_key, null::varchar as row_hash_before, null::bigint as ledger_seq where false"""
+    )
+    kept = (
+        "select set_aside_id, source, file, line, record_key, row_hash, raw from raw.set_aside" if has_table else
+        """select null::varchar as set_aside_id, null::varchar as source, null::varchar as file, null::bigint as line,
+                  null::varchar as record_key, null::varchar as row_hash, null::varchar as raw where false"""
+    )
+    amended = (
+        "select ledger_seq, arg_max(raw_sha256_after, seq) as raw_sha256 from ledger.erasures "
+        "where action = 'amended' group by ledger_seq" if has_erasures else
+        "select null::bigint as ledger_seq, null::varchar as raw_sha256 where false"
+    )
+    rows = con.execute(
+        f"""
+        with logged as ({logged}), kept as ({kept}), amended as ({amended}),
+        compared as (
+            select coalesce(g.source, k.source) as source, coalesce(g.file, k.file) as file,
+                   coalesce(g.line, k.line) as line, coalesce(k.record_key, g.record_key) as record_key,
+                   coalesce(g.erasure_id, k.set_aside_id) as set_aside_id, l.seq,
+                   case
+                       when g.erasure_id is null then 'inserted'
+                       when k.set_aside_id is null then 'deleted'
+                       when k.row_hash is distinct from g.row_hash_before
+                            or k.record_key is distinct from g.record_key then 'altered'
+                       when l.seq is not null
+                            and {raw_sha_sql("k", "raw")} <> coalesce(a.raw_sha256, l.raw_sha256) then 'original_altered'
+                   end as problem
+            from logged g
+            full join kept k on k.set_aside_id = g.erasure_id and k.source = g.source and k.file = g.file
+                             and k.line = g.line
+            left join ledger.records l on l.seq = g.ledger_seq
+            left join amended a on a.ledger_seq = g.ledger_seq
+        )
+        select source, file, line, record_key, set_aside_id, seq, problem from compared
+        where problem is not null order by source, file, line
+        """
+    ).fetchall()
+    report.set_aside_rows = con.execute("select count(*) from raw.set_aside").fetchone()[0] if has_table else 0
+    texts = {
+        "inserted": "row not in the erasure log (inserted)",
+        "deleted": "set aside by {set_aside_id}, but the row is gone and no erasure records it (deleted)",
+        "altered": "row hash or key differs from the erasure log's entry of {set_aside_id} (altered)",
+        "original_altered": "original text differs from ledger entry {seq} (altered)",
+    }
+    for source, file, line, key, set_aside_id, seq, problem in rows:
+        report.problem(f"raw.set_aside {source} {file}:{line} ({key}): "
+                       + texts[problem].format(set_aside_id=set_aside_id, seq=seq))
 
 
 def _awaiting_append(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, int], str]:
