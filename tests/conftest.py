@@ -6,11 +6,19 @@
   the warehouse built from it.
 - ``run_trustloop(args, env)``: run the CLI in a subprocess with settings
   pointing at a temporary folder.
+
+Under pytest-xdist the two builds are made once per test session, by the first
+worker that asks (``shared``); every worker then gets a private copy of the
+built output folder and Dagster home, so a command one worker runs on its copy
+never meets another worker's DuckDB lock. Without xdist each is built in place.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,10 +65,55 @@ def build_warehouse(workdir: Path, landing: Path, **extra: str) -> tuple[Path, d
     return Path(env["TRUSTLOOP_WAREHOUSE"]), env, proc.stdout
 
 
+@contextlib.contextmanager
+def shared(tmp_path_factory, name: str):
+    """The folder ``name`` of this test session, shared by its xdist workers, held under a lock.
+
+    Yields ``(folder, made)``: ``made`` is False the first time, when the holder must fill the folder
+    (and it is marked made when the block ends without error). Without xdist, yields a new folder.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield tmp_path_factory.mktemp(name), False
+        return
+    root = tmp_path_factory.getbasetemp().parent  # the session's folder, above every worker's own
+    folder, done = root / f"shared_{name}", root / f"shared_{name}.done"
+    with open(root / f"shared_{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        made = done.exists()
+        if not made:
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way
+            folder.mkdir()
+        yield folder, made
+        done.touch()
+
+
+def shared_build(tmp_path_factory, name: str, landing: Path, stderr: bool = False) -> tuple[Path, dict[str, str], str]:
+    """``trustloop run`` of ``landing`` once per session; each worker gets its own copy of the result.
+
+    Returns the warehouse, the environment and the run's output (its stdout, then its stderr if asked).
+    """
+    with shared(tmp_path_factory, name) as (origin, made):
+        if not made:
+            proc = run_trustloop(["run"], trustloop_env(origin, landing))
+            (origin / "stdout.txt").write_text(proc.stdout + (proc.stderr if stderr else ""))
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return build_result(origin, landing)
+    workdir = tmp_path_factory.mktemp(name)
+    for part in ("output", "dagster_home"):
+        shutil.copytree(origin / part, workdir / part)
+    return build_result(workdir, landing, (origin / "stdout.txt").read_text())
+
+
+def build_result(workdir: Path, landing: Path, stdout: str | None = None) -> tuple[Path, dict[str, str], str]:
+    env = trustloop_env(workdir, landing)
+    if stdout is None:
+        stdout = (workdir / "stdout.txt").read_text()
+    return Path(env["TRUSTLOOP_WAREHOUSE"]), env, stdout
+
+
 @pytest.fixture(scope="session")
 def conformance_build(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("conformance")
-    return build_warehouse(workdir, CONTRACT_SAMPLE / "landing")
+    return shared_build(tmp_path_factory, "conformance", CONTRACT_SAMPLE / "landing")
 
 
 @pytest.fixture(scope="session")
@@ -70,17 +123,18 @@ def conformance_warehouse(conformance_build) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_landing(tmp_path_factory) -> Path:
+    """The demo landing folder of the session (shared by the workers: read it, copy it, never write to it)."""
     from trustloop.demo.generator import generate
 
-    out = tmp_path_factory.mktemp("demo") / "landing"
-    generate(out, tickets=DEMO_TICKETS, seed=DEMO_SEED, progress=False)
-    return out
+    with shared(tmp_path_factory, "demo") as (folder, made):
+        if not made:
+            generate(folder / "landing", tickets=DEMO_TICKETS, seed=DEMO_SEED, progress=False)
+    return folder / "landing"
 
 
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory, demo_landing):
-    workdir = tmp_path_factory.mktemp("demo_build")
-    return build_warehouse(workdir, demo_landing)
+    return shared_build(tmp_path_factory, "demo_build", demo_landing)
 
 
 @pytest.fixture(scope="session")

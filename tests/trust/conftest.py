@@ -5,8 +5,10 @@ for a planted customer (C-PII-0001): two tickets, their agent-log events and
 an incident whose free text carries an e-mail address, phone numbers and a
 Luhn-valid card number, plus a Luhn-invalid 16-digit order number that must
 survive redaction, and a quarantined ticket row naming the customer.
-``clone_build`` copies a built workdir so a test can tamper with, erase from
-or re-run it without touching the shared build.
+It is built once per test session and copied for each xdist worker
+(``tests/conftest.py``: ``shared_build``). ``clone_build`` copies a built
+workdir so a test can tamper with, erase from or re-run it without touching
+the shared build.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONTRACT_SAMPLE, run_trustloop, trustloop_env
+from tests.conftest import CONTRACT_SAMPLE, shared, shared_build, trustloop_env
 
 CUSTOMER = "C-PII-0001"
 TICKET = "T-PII-0001"
@@ -106,19 +108,19 @@ def planted_files(landing: Path) -> None:
 
 @pytest.fixture(scope="session")
 def pii_landing(tmp_path_factory) -> Path:
-    landing = tmp_path_factory.mktemp("pii") / "landing"
-    shutil.copytree(CONTRACT_SAMPLE / "landing", landing)
-    planted_files(landing)
-    return landing
+    """The planted-PII landing folder of the session (shared by the workers: never write to it)."""
+    with shared(tmp_path_factory, "pii") as (folder, made):
+        if not made:
+            shutil.copytree(CONTRACT_SAMPLE / "landing", folder / "landing")
+            planted_files(folder / "landing")
+    return folder / "landing"
 
 
 @pytest.fixture(scope="session")
 def pii_build(tmp_path_factory, pii_landing):
-    """(workdir, warehouse, env, run stdout+stderr) of the planted-PII build."""
-    workdir = tmp_path_factory.mktemp("pii_build")
-    env = trustloop_env(workdir, pii_landing)
-    proc = run_trustloop(["run"], env)
-    return workdir, Path(env["TRUSTLOOP_WAREHOUSE"]), env, proc.stdout + proc.stderr
+    """(workdir, warehouse, env, run stdout+stderr) of the planted-PII build (this worker's copy of it)."""
+    warehouse, env, output = shared_build(tmp_path_factory, "pii_build", pii_landing, stderr=True)
+    return Path(env["TRUSTLOOP_OUTPUT_DIR"]).parent, warehouse, env, output
 
 
 def clone_build(build, dest: Path, landing: Path | None = None):
