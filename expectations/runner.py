@@ -34,7 +34,7 @@ from typing import Any
 from expectations.config import THRESHOLDS, Thresholds
 from expectations.core import Batch, Suite
 from trustloop.settings import Settings, get_settings
-from trustloop.warehouse import connect, release_memory
+from trustloop.warehouse import connect, release_memory, table_exists
 
 RESULTS_SCHEMA = "quality"
 RESULTS_TABLE = f"{RESULTS_SCHEMA}.validation_results"
@@ -182,13 +182,6 @@ def _dumps(value: Any) -> str:
 def _short(value: Any, limit: int = 80) -> str:
     text = value if isinstance(value, str) else _dumps(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def table_exists(con, schema: str, table: str) -> bool:
-    rows = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchall()
-    return bool(rows and rows[0][0])
 
 
 def _now() -> dt.datetime:

@@ -104,11 +104,13 @@ def wait_for_write_access(
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
+    # fetchall, not fetchone: a result fetched only in part stays open on the connection, and DuckDB then
+    # refuses the connection's next streamed read (fetch_record_batch) until it is finished
+    rows = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(rows and rows[0][0])
 
 
 def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, *, vectors: int = 10):

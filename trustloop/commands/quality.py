@@ -7,17 +7,9 @@ from collections import defaultdict
 
 from trustloop.errors import UserError
 from trustloop.settings import get_settings
-from trustloop.warehouse import connect
+from trustloop.warehouse import connect, table_exists
 
 RESULTS_TABLE = "quality.validation_results"
-
-
-def _table_exists(con) -> bool:
-    rows = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'quality' "
-        "and table_name = 'validation_results'"
-    ).fetchall()
-    return bool(rows[0][0])
 
 
 def latest_results(con) -> dict[str, list[dict]]:
@@ -116,7 +108,7 @@ def cmd_quality(args) -> int:
     if not settings.warehouse.exists():
         raise UserError(f"no warehouse at {settings.warehouse}: run `trustloop run` first")
     with connect(read_only=True) as con:
-        if not _table_exists(con):
+        if not table_exists(con, "quality", "validation_results"):
             raise UserError(
                 f"no validation results in {settings.warehouse}: run `trustloop run` "
                 "(or `trustloop quality --validate`) first"

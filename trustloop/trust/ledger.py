@@ -38,6 +38,7 @@ import duckdb
 import pyarrow as pa
 
 from trustloop.ingest.contract import SOURCES
+from trustloop.warehouse import table_exists
 
 GENESIS = "0" * 64
 SEP = "\x1f"
@@ -166,7 +167,7 @@ def append_new_records(con: duckdb.DuckDBPyConnection, run_id: str, anchor_file:
     """Append every raw record not yet in the ledger (by source, file, line), then a checkpoint for ``run_id``."""
     ensure_ledger_schema(con)
     for name in SOURCE_ORDER:
-        if not _table_exists(con, "raw", name):
+        if not table_exists(con, "raw", name):
             raise RuntimeError(f"raw.{name} does not exist: ingest first")
     # the new records in ledger order, in a temp table (a large backlog spills to disk); DuckDB keeps
     # the insertion order, so rowid 0, 1, 2... is that order. Candidates are the rows loaded by runs the
@@ -444,16 +445,16 @@ def _quote_ident(name: str) -> str:
 def verify(con: duckdb.DuckDBPyConnection, anchor_file: Path | None = None) -> VerifyReport:
     """Check the ledger chains, the checkpoints, the anchors and every raw row against the ledger."""
     report = VerifyReport()
-    if not _table_exists(con, "ledger", "records"):
+    if not table_exists(con, "ledger", "records"):
         report.problem("the warehouse has no ledger (ledger.records): run `trustloop run` first")
         return report
     # checkpoints first: the chains keep only the heads they name
     checkpoints: list[tuple] = []
-    if _table_exists(con, "ledger", "checkpoints"):
+    if table_exists(con, "ledger", "checkpoints"):
         checkpoints = _ordered_checkpoints(con)
     report.checkpoints = len(checkpoints)
     report.records, heads = _verify_chain(report, con, "records", RECORD_FIELDS, {c[1] for c in checkpoints})
-    has_erasures = _table_exists(con, "ledger", "erasures")
+    has_erasures = table_exists(con, "ledger", "erasures")
     e_heads: dict[int, str] = {}
     if has_erasures:
         report.erasures, e_heads = _verify_chain(report, con, "erasures", ERASURE_FIELDS, {c[3] for c in checkpoints})
@@ -533,7 +534,7 @@ def _files_to_verify(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], in
 
 def _verify_raw(con: duckdb.DuckDBPyConnection, report: VerifyReport, has_erasures: bool) -> None:
     for name in SOURCE_ORDER:
-        if not _table_exists(con, "raw", name):
+        if not table_exists(con, "raw", name):
             report.problem(f"raw.{name} is missing")
             return
     erasure_cte = (
@@ -614,7 +615,7 @@ def _verify_set_aside(con: duckdb.DuckDBPyConnection, report: VerifyReport, has_
     set_aside) is kept, until an erasure deletes it (set_aside_deleted); each kept row is logged, with the
     row hash and key its entry names; and its original text is the text its ledger entry hashed (rows set
     aside before the ledger's append have no entry: their text has nothing to be checked against)."""
-    has_table = _table_exists(con, "raw", "set_aside")
+    has_table = table_exists(con, "raw", "set_aside")
     if not has_table and not has_erasures:
         return
     logged = (
@@ -678,20 +679,13 @@ def _awaiting_append(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, int
     """(source, file, line) -> run of the raw rows the next append takes (loaded by a run the ledger has not
     seen), when the file ledger says that run loaded that file. A row slipped in under such a run and file
     still breaks the file's reconciliation (rows stored = rows new), a blocking check of every run."""
-    if not _table_exists(con, "raw", "file_ledger"):
+    if not table_exists(con, "raw", "file_ledger"):
         return {}
     rows = con.execute(
         f"""select u.source, u.file, u.line, u.loaded_run_id from ({_unledgered_rows(with_fields=False)}) u
             semi join raw.file_ledger f on f.source = u.source and f.file = u.file and f.run_id = u.loaded_run_id"""
     ).fetchall()
     return {(s, f, int(n)): run for s, f, n, run in rows}
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def anchor_path(output_dir: Path, warehouse: Path) -> Path:
