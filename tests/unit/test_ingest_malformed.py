@@ -4,6 +4,8 @@ reason, and every file reconciles (read = loaded + quarantined)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -371,3 +373,93 @@ def test_rerun_reads_nothing_new(con, tmp_path):
     [again] = load(con, tmp_path, "tickets")
     assert again.status == "skipped_duplicate_file" and again.rows_read == 0
     assert con.execute("select count(*) from raw.file_ledger").fetchone()[0] == 1
+
+
+def test_a_copy_of_a_file_is_logged_once_however_many_runs_see_it(con, tmp_path):
+    """A re-delivered copy (another name, the same bytes) is logged as the copy of the first file when first
+    seen; the runs after it add nothing to the file ledger (a forced run reads the folder the same way)."""
+    write(tmp_path, "tickets/t.csv", TICKET_HEADER + "\n" + GOOD_TICKET + "\n")
+    write(tmp_path, "tickets/u/copy.csv", TICKET_HEADER + "\n" + GOOD_TICKET + "\n")
+    for _ in range(3):
+        load(con, tmp_path, "tickets")
+    assert con.execute("select file, status, duplicate_of from raw.file_ledger order by file").fetchall() == [
+        ("tickets/t.csv", "loaded", None), ("tickets/u/copy.csv", "skipped_duplicate_file", "tickets/t.csv")]
+    assert con.execute("select count(*) from raw.tickets").fetchone()[0] == 1
+
+
+def test_numbers_are_bounded_as_written_and_offsets_as_rfc_3339_has_them(con, tmp_path):
+    """An amount below 0 is quarantined however small (rounded to four places first, -0.00001 passed as 0); a
+    number too large to store says so; an offset of 25 hours or 75 minutes is no timestamp (DuckDB's cast alone
+    read +25:00 as a day's shift)."""
+    rows = [
+        TICKET_HEADER,
+        GOOD_TICKET.replace(",10.5,", ",-0.00001,"),
+        GOOD_TICKET.replace("T1,", "T2,").replace(",10.5,", ",123456789012345,"),
+        GOOD_TICKET.replace("T1,", "T3,").replace("2026-03-02T10:00:00Z", "2026-03-02T10:00:00+25:00"),
+        GOOD_TICKET.replace("T1,", "T4,").replace("2026-03-02T10:00:00Z", "2026-03-02T10:00:00+01:75"),
+        GOOD_TICKET.replace("T1,", "T5,").replace("2026-03-02T10:00:00Z", "2026-03-02T10:00:00+23:30"),
+        GOOD_TICKET.replace("T1,", "T6,").replace(",10.5,", ",0.00001,"),
+    ]
+    write(tmp_path, "tickets/t.csv", "\n".join(rows) + "\n")
+    [result] = load(con, tmp_path, "tickets")
+    assert (result.rows_read, result.rows_new, result.rows_quarantined) == (6, 2, 4)
+    assert {line: reason for _f, line, reason, _raw in quarantine(con)} == {
+        2: "amount_at_stake: below 0 (-0.00001)",
+        3: "amount_at_stake: too large (at most 14 digits before the decimal point) (123456789012345)",
+        4: "updated_at: not an ISO 8601 timestamp (2026-03-02T10:00:00+25:00)",
+        5: "updated_at: not an ISO 8601 timestamp (2026-03-02T10:00:00+01:75)",
+    }
+    assert con.execute("select ticket_id, updated_at, amount_at_stake from raw.tickets order by 1").fetchall() == [
+        ("T5", datetime(2026, 3, 1, 10, 30), Decimal("10.5000")), ("T6", datetime(2026, 3, 2, 10, 0), Decimal("0.0000"))]
+
+
+def test_every_extra_csv_column_is_kept_whatever_its_header(con, tmp_path):
+    """Two unknown columns of one name, unnamed ones (a spreadsheet's trailing empty cells), a header in its own
+    letter case, and a field longer than the csv module's default limit (131,072 characters): the file loads
+    and every extra value is kept under a name of its own. A contract column named twice still rejects it."""
+    header = TICKET_HEADER + ",Note,note,,Vendor_Ref, "
+    long_text = "word " * 40_000
+    rows = [header, GOOD_TICKET + ",a,b,,V-1,", GOOD_TICKET.replace("T1,", "T2,").replace(",d,", f",{long_text},")
+            + ",,,x,,"]
+    write(tmp_path, "tickets/t.csv", "\n".join(rows) + "\n")
+    [result] = load(con, tmp_path, "tickets")
+    assert (result.status, result.rows_new, result.rows_quarantined) == ("loaded", 2, 0)
+    stored = con.execute("select ticket_id, _extra, description from raw.tickets order by 1").fetchall()
+    assert json.loads(stored[0][1]) == {"Note": "a", "note_2": "b", "column_19": "", "Vendor_Ref": "V-1",
+                                        "column_21": ""}
+    assert json.loads(stored[1][1])["column_19"] == "x" and stored[1][2] == long_text
+
+
+def test_a_redelivered_event_whose_typed_attributes_are_spelled_otherwise_is_the_same_event(con, tmp_path):
+    """Rows are compared after parsing: an enum in another letter case, a boolean as a word, a number as a
+    string, a blank value for an absent one. The stored attributes hold the values as read."""
+    first = [
+        event(event_id="e1", event_type="suggestion_reviewed", attributes={"suggestion_id": "s1", "verdict": "accepted"}),
+        event(event_id="e2", event_type="escalation_trigger", attributes={"reason": "legal_threat", "required": True}),
+        event(event_id="e3", event_type="evaluation",
+              attributes={"dimension": "tone", "passed": False, "score": 0.5, "evaluator": "human_qa"}),
+        event(event_id="e4", event_type="customer_message", attributes={"text": "Hi", "sentiment": -1}),
+    ]
+    again = [
+        event(event_id="e1", event_type="suggestion_reviewed", attributes={"verdict": " Accepted", "suggestion_id": "s1"}),
+        event(event_id="e2", event_type="escalation_trigger", attributes={"reason": "legal_threat", "required": "yes"}),
+        event(event_id="e3", event_type="evaluation",
+              attributes={"dimension": "TONE", "passed": "0", "score": "0.50", "evaluator": "Human_QA"}),
+        event(event_id="e4", event_type="customer_message", attributes={"text": "Hi", "sentiment": "-1.0",
+                                                                         "requested_human": " "}),
+        # free text is compared as written: another spelling of it is other content
+        event(event_id="e4", event_type="customer_message", attributes={"text": "hi", "sentiment": -1}),
+    ]
+    write(tmp_path, "agent_logs/a.jsonl", "\n".join(json.dumps(e) for e in first) + "\n")
+    write(tmp_path, "agent_logs/b.jsonl", "\n".join(json.dumps(e) for e in again) + "\n")
+    _a, b = load(con, tmp_path, "agent_logs")
+    assert (b.rows_read, b.rows_new, b.rows_duplicate, b.rows_quarantined) == (5, 0, 4, 1)
+    [(line, reason)] = [(line, reason) for f, line, reason, _raw in quarantine(con) if f == "agent_logs/b.jsonl"]
+    assert line == 5 and reason.startswith("conflict: event_id e4 already stored with different content")
+    stored = dict(con.execute("select event_id, attributes from raw.agent_logs").fetchall())
+    assert {k: json.loads(v) for k, v in stored.items()} == {
+        "e1": {"suggestion_id": "s1", "verdict": "accepted"},
+        "e2": {"reason": "legal_threat", "required": True},
+        "e3": {"dimension": "tone", "evaluator": "human_qa", "passed": False, "score": 0.5},
+        "e4": {"sentiment": -1.0, "text": "Hi"},
+    }

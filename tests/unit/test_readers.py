@@ -63,7 +63,7 @@ def oracle(data: bytes) -> tuple[list[str], str | None, list[tuple]]:
         raw = "".join(text for text, _ in span).rstrip("\r\n")
         error = next((e for _, e in span if e), None)
         if names is None:
-            names = [] if failure else [h.strip().lower() for h in record]
+            names = [] if failure else [h.strip() for h in record]
             header_error = f"unparseable CSV header at line {first}: {failure}" if failure else None
             width = len(names)
             continue

@@ -24,8 +24,10 @@ create or replace macro tl_trim(x) as
 create or replace macro tl_blank(x) as nullif(tl_trim(x), '');
 
 -- ISO 8601 timestamp -> naive TIMESTAMP in UTC. With an offset (Z, +hh,
--- +hhmm, +hh:mm) it is that instant; without one it is UTC. A space may stand
--- in for the T. Anything else (names of zones, 'epoch', 'now', ...) is NULL.
+-- +hhmm, +hh:mm; hours 00-23 and minutes 00-59, as RFC 3339 has them: DuckDB's
+-- cast alone reads +25:00 and +01:75) it is that instant; without one it is UTC.
+-- A space may stand in for the T. Anything else (names of zones, 'epoch',
+-- 'now', ...) is NULL.
 -- The general reading rewrites the text before DuckDB's cast (a lower-case t, a comma or more than six
 -- digits of fraction, a Z); the usual shape, YYYY-MM-DDThh:mm:ss with up to six digits of fraction and
 -- Z or +hh:mm, needs none of it (the cast reads Z as +00:00) and is cast as it is: half the time.
@@ -33,7 +35,7 @@ create or replace macro tl_ts_general(x) as
     case
         when regexp_full_match(
             tl_trim(x),
-            '\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?'
+            '\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}([.,]\d{1,9})?)?)?([Zz]|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?'
         )
         then timezone(
             'UTC',
@@ -51,7 +53,7 @@ create or replace macro tl_ts_general(x) as
 
 create or replace macro tl_ts(x) as
     case
-        when regexp_full_match(tl_trim(x), '\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?')
+        when regexp_full_match(tl_trim(x), '\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?')
         then timezone('UTC', try_cast(tl_trim(x) as timestamptz))
         else tl_ts_general(x)
     end;

@@ -29,6 +29,10 @@ from trustloop.ingest.contract import Source
 
 BATCH_ROWS = 100_000
 
+# the contract limits no text's length: the csv module's default cap on a field (131,072 characters)
+# would quarantine a long description that loads from JSONL
+csv.field_size_limit(2**31 - 1)
+
 
 class FileRejected(Exception):
     """The file as a whole breaks the contract (e.g. a required column is missing)."""
@@ -193,7 +197,7 @@ def _read_csv_rows(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str
 
     def start(header: list[str]) -> int:
         nonlocal names, table_width
-        names = [h.strip().lower() for h in header]
+        names = [h.strip() for h in header]
         table_width = max(len(names), 1)
         _csv_table(con, table_width)
         return len(names)
@@ -238,11 +242,33 @@ def _read_csv_rows(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[str
     return names or [], header_error
 
 
+def header_keys(header: list[str], known: set[str]) -> list[str]:
+    """The key of each CSV column: a contract column's name when its header names one (in any letter
+    case, white space around it ignored), else the header as written, trimmed. Extra columns are kept
+    whatever their header: an unnamed one (a spreadsheet's trailing empty cells) is ``column_<n>``, its
+    1-based position, and a name already taken gets ``_2``, ``_3``... A contract column named twice keeps
+    its name both times (the file is then rejected: which of the two is meant is not known)."""
+    keys = [h.strip().lower() if h.strip().lower() in known else None for h in header]
+    taken = {k for k in keys if k}
+    for i, h in enumerate(header):
+        if keys[i] is None:
+            base = h.strip() or f"column_{i + 1}"
+            key, n = base, 1
+            while key.lower() in taken:
+                n += 1
+                key = f"{base}_{n}"
+            keys[i] = key
+            taken.add(key.lower())
+    return keys
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
     """``_land`` from a CSV file: every row is kept, also when the header rejects the file (its rows are
     then quarantined with the reason)."""
-    names, header_error = _read_csv_rows(con, path)
-    duplicated = sorted({n for n in names if names.count(n) > 1})
+    header, header_error = _read_csv_rows(con, path)
+    known = set(source.column_names)
+    names = header_keys(header, known)
+    duplicated = sorted({n for n in names if n in known and names.count(n) > 1})
     missing = [c for c in source.required if c not in names]
     if not names:
         problem = header_error or "no header row (the file is empty or its first line is blank)"
@@ -252,14 +278,13 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Non
         problem = f"missing required column(s): {', '.join(missing)}"
     else:
         problem = None
-    known = set(source.column_names)
     select = ["_line", "_raw", "_pre_error"]
     for column in source.columns:
         if column.name in names:
             select.append(f"c{names.index(column.name)} as {_quote(column.name)}")
         else:
             select.append(f"null::varchar as {_quote(column.name)}")
-    extras = [(n, f"c{i}") for i, n in enumerate(names) if n not in known and names.index(n) == i]
+    extras = [(n, f"c{i}") for i, n in enumerate(names) if n not in known]
     if extras:
         pairs = ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}', {c}" for n, c in extras)
         select.append(f"json_object({pairs})::varchar as _extra")
