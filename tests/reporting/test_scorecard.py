@@ -29,6 +29,9 @@ def test_report_command_writes_scorecard_memos_and_finance_export(report_build):
     changes = query(report_build.warehouse, "select count(*) from marts.rpt_autonomy_recommendations "
                                             "where action in ('promote', 'demote')")[0][0]
     assert changes > 0  # the demo plants case types whose autonomy must change
+    # each memo is written as .md and .html: the memos are counted, not their files
+    assert f"approval memos: {changes} ({2 * changes} files) copied to {out / 'memos'}" in report_build.stdout
+    assert len(list((out / "memos").rglob("*.md"))) == len(list((out / "memos").rglob("*.html"))) == changes
     assert len(links) == changes  # each recommended change links its approval memo...
     for link in links:  # ...which was copied beside the scorecard
         assert (out / link).is_file(), link
@@ -100,6 +103,29 @@ def test_a_chosen_week_and_its_trend(demo_warehouse):
     html = render_scorecard(data)
     assert "week 2026-W42" in html and "2026-10-18" in data["meta"]["week_end"].isoformat()
     assert not data["incidents"]["open"] or all(i["detected_at"] < dt.datetime(2026, 10, 19) for i in data["incidents"]["open"])
+    # a past week says which of its figures are the latest, not the week's own
+    (as_of,) = {r["as_of_date"] for r in data["recommendations"]["rows"]}
+    data_as_of = query(demo_warehouse, "select max(updated_at) from marts.fct_cases")[0][0]
+    assert meta["is_past_week"] and not meta["is_before_data"]
+    assert ("the recommendations and the ROI totals are the latest (data as of "
+            f"{data_as_of.date().isoformat()})") in html
+    assert f"autonomy changes recommended (as of {as_of.isoformat()})" in html
+    assert f"savings vs all-human, whole history to {data_as_of.date().isoformat()}" in html
+
+
+def test_a_week_before_the_data_says_so(demo_warehouse):
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    try:
+        data = collect_scorecard(con, dt.date(2020, 1, 6), generated_at=FIXED_NOW)
+        latest = collect_scorecard(con, generated_at=FIXED_NOW)
+    finally:
+        con.close()
+    first = query(demo_warehouse, "select min(created_at) from marts.fct_cases")[0][0]
+    assert data["meta"]["is_before_data"] and data["meta"]["is_past_week"]
+    assert f"(no data in this week: the cases start on {first.date().isoformat()})" in render_scorecard(data)
+    # the latest complete week is neither
+    assert not latest["meta"]["is_past_week"] and not latest["meta"]["is_before_data"]
+    assert "A past week" not in render_scorecard(latest)
 
 
 def test_panels_fall_back_when_their_tables_are_missing(warehouse_copy, tmp_path):

@@ -73,7 +73,7 @@ def _src(table: str, key: dict[str, Any], columns: dict[str, Any] | None = None)
 
 
 def _meta(con, week_start: dt.date, today: dt.date, generated_at: dt.datetime) -> dict[str, Any]:
-    data_as_of = con.execute("select max(updated_at) from marts.fct_cases").fetchone()[0]
+    data_from, data_as_of = con.execute("select min(created_at), max(updated_at) from marts.fct_cases").fetchone()
     policy_version = None
     window_weeks = 8
     if _exists(con, "raw", "policy_defaults"):
@@ -94,6 +94,11 @@ def _meta(con, week_start: dt.date, today: dt.date, generated_at: dt.datetime) -
         "generated_at": generated_at,
         "today": today,
         "is_complete_week": data_as_of is not None and data_as_of.date() >= week_end,
+        # a week before the latest complete one: its metrics are its own, but the recommendations and the ROI
+        # totals are the warehouse's latest (they are not kept per week), and the scorecard says so
+        "is_past_week": data_as_of is not None and week_start < latest_complete_week(today, data_as_of.date()),
+        "data_from": data_from,
+        "is_before_data": data_from is None or week_end < data_from.date(),
     }
 
 

@@ -172,6 +172,11 @@ def day(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else escape(str(value))
 
 
+def on_date(value: Any) -> str:
+    """The date of a date or timestamp (``day`` shows a timestamp's time too)."""
+    return day(value.date() if isinstance(value, dt.datetime) else value)
+
+
 def attrs(src: dict[str, Any] | None, column: str | None = None, value: Any = None) -> str:
     """data-* attributes tying a rendered number to its mart row."""
     if not src or column is None:
@@ -293,16 +298,26 @@ def _recovery_td(recovery: dict[str, Any], grain: str, value: str) -> str:
 
 def _header(data: dict[str, Any]) -> str:
     meta = data["meta"]
-    completeness = "" if meta["is_complete_week"] else (
-        ' <span class="warn">(the data does not yet cover the whole week)</span>'
-    )
+    if meta["is_before_data"]:
+        completeness = (' <span class="warn">(no data in this week: the cases start on '
+                        f'{on_date(meta["data_from"])})</span>' if meta["data_from"] else
+                        ' <span class="warn">(no cases in the warehouse)</span>')
+    else:
+        completeness = "" if meta["is_complete_week"] else (
+            ' <span class="warn">(the data does not yet cover the whole week)</span>'
+        )
+    past = ""
+    if meta["is_past_week"]:
+        past = ('<p class="note past-week">A past week: its metrics, trends and incidents are this week\'s; the '
+                "recommendations and the ROI totals are the latest (data as of "
+                f"{on_date(meta['data_as_of'])}), as the warehouse keeps them.</p>")
     return (
         '<header class="top">'
         f'<h1>Trust scorecard — week {escape(meta["week_label"])}</h1>'
         f'<div class="sub">{meta["week_start"]:%a %d %b %Y} to {meta["week_end"]:%a %d %b %Y} (UTC){completeness} · '
         f'policy {escape(str(meta["policy_version"] or "unknown"))} · data as of {day(meta["data_as_of"])} · '
         f'generated {meta["generated_at"]:%Y-%m-%d %H:%M} UTC</div>'
-        "</header>"
+        f"{past}</header>"
     )
 
 
@@ -338,7 +353,9 @@ def _glance(data: dict[str, Any]) -> str:
     ]
     if rec["available"]:
         changes = [r for r in rec["rows"] if str(r.get("action", "")).lower() not in ("hold", "")]
-        cards.append((count(len(changes)), "autonomy changes recommended", ""))
+        as_of = next((r.get(rec["as_of_column"]) for r in rec["rows"]), None) if rec["as_of_column"] else None
+        cards.append((count(len(changes)), "autonomy changes recommended"
+                      + (f" (as of {on_date(as_of)})" if as_of is not None else ""), ""))
     v = quality["validation"]
     if v["available"]:
         cards.append((count(len(v["blocking_failed"])), f"failed data checks (of {v['checked']})", ""))
@@ -349,7 +366,8 @@ def _glance(data: dict[str, Any]) -> str:
                   "landing files reconcile" if unreconciled == 0 else "files do not reconcile", ""))
     total = next((r for r in roi.get("total", []) if r["is_total"]), None)
     if total is not None and roi.get("has_costs"):
-        cards.append((money(total["savings"], roi["currency"]), "savings to date vs all-human",
+        cards.append((money(total["savings"], roi["currency"]),
+                      f"savings vs all-human, whole history to {on_date(data['meta']['data_as_of'])}",
                       attrs(total["_src"], "savings", total["savings"])))
     modes = " · ".join(f"{m.replace('_', ' ')} {g['cases_by_mode'][m]}" for m in HANDLING_MODES)
     return (
