@@ -33,8 +33,9 @@ from models.risk import (
     labelled_case_types,
     learning_rows,
 )
+from trustloop.settings import RETRAIN_MODES
 
-MODES = ("auto", "always")
+MODES = RETRAIN_MODES
 
 
 @dataclass(frozen=True)
@@ -90,31 +91,54 @@ def _made_differently(model: TrainedModel) -> str | None:
     return None
 
 
-def retrain_reason(stored: StoredModel | None, profile: LearningProfile, now: datetime,
-                   rules: RetrainRules) -> str | None:
-    """Why this run must train the model; None when the stored model may score the cases instead."""
+@dataclass(frozen=True)
+class RetrainDecision:
+    """Whether a run trains, and why (or why the stored model may score the cases instead)."""
+
+    retrain: bool
+    reason: str
+
+
+def retrain_decision(stored: StoredModel | None, profile: LearningProfile, now: datetime,
+                     rules: RetrainRules) -> RetrainDecision:
+    """Decide whether this run must train the model; the reason says which rule decided, or, when none
+    does, how far the stored model is from each."""
     if rules.mode == "always":
-        return "retraining on every run (TRUSTLOOP_RETRAIN=always, or trustloop run --retrain)"
+        return RetrainDecision(True, "retraining on every run (TRUSTLOOP_RETRAIN=always, or trustloop run --retrain)")
     if stored is None:
-        return "no stored model for this warehouse"
+        return RetrainDecision(True, "no stored model for this warehouse")
     model = stored.model
     if model.is_fallback:
-        return "the stored model is the empirical-rate fallback"
+        return RetrainDecision(True, "the stored model is the empirical-rate fallback")
     different = _made_differently(model)
     if different:
-        return f"the stored model was made differently: {different}"
+        return RetrainDecision(True, f"the stored model was made differently: {different}")
     new_types = sorted(set(profile.case_types) - set(model.case_types))
     if new_types:
-        return f"case type(s) the stored model never saw: {', '.join(new_types)}"
+        return RetrainDecision(True, f"case type(s) the stored model never saw: {', '.join(new_types)}")
     before = int(model.rows.get("labelled", 0)) - int(model.rows.get("immature_excluded", 0))  # learned from
     moved = abs(profile.rows - before) / max(before, 1)
     if moved >= rules.changed_share:
-        return (f"the cases to learn from moved by {moved:.1%} ({before:,} -> {profile.rows:,}), "
-                f"at least {rules.changed_share:.0%}")
+        return RetrainDecision(True, f"the cases to learn from moved by {moved:.1%} ({before:,} -> {profile.rows:,}), "
+                                     f"at least {rules.changed_share:.0%}")
     age_days = (now - stored.trained_at).total_seconds() / 86400
     if age_days >= rules.max_age_days:
-        return f"the stored model is {age_days:.1f} days old, at least {rules.max_age_days:g}"
-    return None
+        return RetrainDecision(True, f"the stored model is {age_days:.1f} days old, at least {rules.max_age_days:g}")
+    return RetrainDecision(False, (
+        f"stored model current: no new case type, the cases to learn from moved by {moved:.1%} "
+        f"({before:,} -> {profile.rows:,}; < {rules.changed_share:.0%}), trained {age_days:.1f} days ago "
+        f"(< {rules.max_age_days:g})"
+    ))
 
 
-__all__ = ["MODES", "LearningProfile", "RetrainRules", "StoredModel", "learning_profile", "retrain_reason"]
+def retrain_reason(stored: StoredModel | None, profile: LearningProfile, now: datetime,
+                   rules: RetrainRules) -> str | None:
+    """Why this run must train the model; None when the stored model may score the cases instead."""
+    decision = retrain_decision(stored, profile, now, rules)
+    return decision.reason if decision.retrain else None
+
+
+__all__ = [
+    "MODES", "LearningProfile", "RetrainDecision", "RetrainRules", "StoredModel", "learning_profile",
+    "retrain_decision", "retrain_reason",
+]

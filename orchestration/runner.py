@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,11 @@ class RunSummary:
     # non-blocking checks (WARN severity) that failed: reported, but the run's evidence stands
     checks_warned: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
+    step_errors: dict[str, str] = field(default_factory=dict)  # failed step -> its error's message
     file_errors: list[str] = field(default_factory=list)
     up_to_date: bool = False  # nothing changed since run_id: nothing was run
+    # the marts this run materialised (None: not known); the others in marts.* are an earlier run's
+    built: set[str] | None = None
 
     def render(self) -> str:
         if self.up_to_date:
@@ -54,9 +58,7 @@ class RunSummary:
         for err in self.file_errors:
             lines.append(f"  ! {err}")
         lines.append("")
-        lines.append(f"  marts built: {len(self.marts)}")
-        for name, rows in self.marts:
-            lines.append(f"    {name:<40} {rows:>10} rows")
+        lines += self._render_marts()
         warned = f", {len(self.checks_warned)} warning(s)" if self.checks_warned else ""
         lines.append(f"  checks: {self.checks_passed} passed, {len(self.checks_failed)} failed{warned}")
         for name in self.checks_failed:
@@ -64,11 +66,35 @@ class RunSummary:
         for name in self.checks_warned:
             lines.append(f"    WARNING {name} (not blocking: `trustloop quality` shows why)")
         for step in self.failed_steps:
-            lines.append(f"  step failed: {step}")
+            error = self.step_errors.get(step)
+            lines.append(f"  step failed: {step}" + (":" if error else ""))
+            lines += [f"    {line}" for line in (error or "").splitlines()]
         if any(":gx_" in name for name in self.checks_failed):
             lines.append("  `trustloop quality` shows which rule failed and on which rows; rows already stored that "
                          "a rule rejects can be set aside (`trustloop set-aside --help`), then delivered again")
         return "\n".join(lines)
+
+    def _render_marts(self) -> list[str]:
+        built = [(n, r) for n, r in self.marts if self.built is None or n in self.built]
+        others = len(self.marts) - len(built)
+        lines = [f"  marts built: {len(built)}"
+                 + (f" (the {'other ' if built else ''}{others} in the warehouse are an earlier run's)" if others else "")]
+        return lines + [f"    {name:<40} {rows:>10} rows" for name, rows in built]
+
+
+STEP_ERROR_LINES = 6  # of a failed step's error message, in the summary
+
+
+def step_error_message(error) -> str:
+    """What went wrong in a failed step, from its Dagster error (a SerializableErrorInfo): the message of
+    the exception the step's own code raised (Dagster wraps it), without the exception's module path."""
+    while error.cause is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    text = re.sub(r"^[\w.]+\.(\w+): ", r"\1: ", error.message.strip())
+    lines = text.splitlines()
+    if len(lines) > STEP_ERROR_LINES:
+        lines = lines[:STEP_ERROR_LINES] + [f"... ({len(lines) - STEP_ERROR_LINES} more lines on stderr)"]
+    return "\n".join(lines)
 
 
 def _collect(summary: RunSummary) -> None:
@@ -162,7 +188,14 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
                 summary.checks_warned.append(name)
             else:
                 summary.checks_failed.append(name)
-        summary.failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        summary.failed_steps = [e.step_key for e in failures]
+        summary.step_errors = {
+            e.step_key: step_error_message(e.step_failure_data.error) for e in failures if e.step_failure_data.error
+        }
+        summary.built = {
+            e.asset_key.to_user_string().replace("/", ".") for e in result.get_asset_materialization_events()
+        }
         # a failed ERROR check that does not block (the ledger's verification) lets the job finish, but the
         # run did not pass: its header says FAILED and `trustloop run` exits 1
         summary.success = summary.success and not summary.checks_failed

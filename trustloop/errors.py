@@ -2,6 +2,7 @@
 
 from trustloop.locking import RunLocked
 from trustloop.policy import PolicyError
+from trustloop.settings import SettingsError
 from trustloop.warehouse import WarehouseBusy
 
 
@@ -9,4 +10,10 @@ class UserError(RuntimeError):
     """A problem the user can fix (missing warehouse, unknown id, bad argument)."""
 
 
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (UserError, PolicyError, RunLocked, WarehouseBusy)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    UserError,
+    PolicyError,
+    RunLocked,
+    WarehouseBusy,
+    SettingsError,
+)

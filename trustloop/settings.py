@@ -55,6 +55,9 @@ DEFAULT_DUCKDB_MEMORY = "640MB"
 # spill (bench/notes.md, DECISIONLOG.md). Little else lives in the dbt process.
 DEFAULT_DBT_MEMORY = "1GB"
 
+# TRUSTLOOP_RETRAIN: train when models/retrain.py's rules say so, or on every run
+RETRAIN_MODES = ("auto", "always")
+
 # the first line of every dagster.yaml trustloop writes; a file without it is the operator's and is left alone
 DAGSTER_YAML_HEADER = "# Written by trustloop.settings"
 
@@ -87,22 +90,39 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def _env_number(name: str, default, kind=int, what: str = "a whole number"):
+class SettingsError(ValueError):
+    """An environment variable holds a value trustloop cannot use (the CLI prints it as one line, exit 2)."""
+
+
+def _env_number(name: str, default, kind=int, what: str = "a whole number", minimum=None):
     value = os.environ.get(name, "").strip()
     if not value:
         return default
+    expected = what + (f" (at least {minimum})" if minimum is not None else "")
     try:
-        return kind(value)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be {what}, got {value!r}") from exc
+        number = kind(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be {expected}, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise SettingsError(f"{name} must be {expected}, got {value!r}")
+    return number
 
 
-def _env_int(name: str, default: int | None) -> int | None:
-    return _env_number(name, default)
+def _env_int(
+    name: str, default: int | None, minimum: int | None = None, what: str = "a whole number"
+) -> int | None:
+    return _env_number(name, default, int, what, minimum)
 
 
-def _env_float(name: str, default: float) -> float:
-    return _env_number(name, default, float, "a number")
+def _env_float(name: str, default: float, minimum: float | None = None) -> float:
+    return _env_number(name, default, float, "a number", minimum)
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {os.environ[name].strip()!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -162,16 +182,16 @@ def get_settings() -> Settings:
         policy_file=_env_path("TRUSTLOOP_POLICY", PROJECT_DIR / "policy" / "policy.yml"),
         dagster_home=_env_path("DAGSTER_HOME", output_dir / "dagster_home"),
         dbt_project_dir=DBT_PROJECT_DIR,
-        demo_tickets=_env_int("TRUSTLOOP_DEMO_TICKETS", 20000) or 20000,
+        demo_tickets=_env_int("TRUSTLOOP_DEMO_TICKETS", 20000, minimum=1),
         demo_seed=_env_int("TRUSTLOOP_DEMO_SEED", 42) or 0,
-        duckdb_threads=_env_int("TRUSTLOOP_DUCKDB_THREADS", None),
+        duckdb_threads=_env_int("TRUSTLOOP_DUCKDB_THREADS", None, minimum=0),
         duckdb_memory=os.environ.get("TRUSTLOOP_DUCKDB_MEMORY", "").strip() or DEFAULT_DUCKDB_MEMORY,
         dbt_memory=os.environ.get("TRUSTLOOP_DBT_MEMORY", "").strip() or DEFAULT_DBT_MEMORY,
-        lock_timeout=_env_int("TRUSTLOOP_LOCK_TIMEOUT", 600) or 0,
-        retrain_mode=os.environ.get("TRUSTLOOP_RETRAIN", "").strip().lower() or "auto",
-        retrain_share=_env_float("TRUSTLOOP_RETRAIN_SHARE", 0.05),
-        retrain_days=_env_float("TRUSTLOOP_RETRAIN_DAYS", 7.0),
-        keep_runs=_env_int("TRUSTLOOP_KEEP_RUNS", 100) or 0,
+        lock_timeout=_env_int("TRUSTLOOP_LOCK_TIMEOUT", 600, minimum=0, what="a whole number of seconds"),
+        retrain_mode=_env_choice("TRUSTLOOP_RETRAIN", "auto", RETRAIN_MODES),
+        retrain_share=_env_float("TRUSTLOOP_RETRAIN_SHARE", 0.05, minimum=0),
+        retrain_days=_env_float("TRUSTLOOP_RETRAIN_DAYS", 7.0, minimum=0),
+        keep_runs=_env_int("TRUSTLOOP_KEEP_RUNS", 100, minimum=0),
     )
 
 

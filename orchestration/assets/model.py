@@ -17,7 +17,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from models.artifacts import load_artifact, save_artifact
 from models.card import write_model_card
-from models.retrain import RetrainRules, StoredModel, learning_profile, retrain_reason
+from models.retrain import RetrainRules, StoredModel, learning_profile, retrain_decision
 from models.risk import KEY, MODEL_COLUMNS, PREDICTION_COLUMNS, predictions_frame, train
 from orchestration.resources import WarehouseResource
 from trustloop.settings import get_settings
@@ -105,14 +105,18 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
             con, f"select {', '.join(MODEL_COLUMNS)} from marts.fct_case_features order by handled_at, ticket_id"
         )
         stored, unusable = stored_model(con)
-        reason = unusable or retrain_reason(stored, learning_profile(frame), now, rules)
-        previous = None if reason else stored_predictions(con, stored.model.version)
-        splits = None if reason else stored_splits(previous, frame[KEY])
+        if unusable:
+            retrain, reason = True, unusable
+        else:
+            decision = retrain_decision(stored, learning_profile(frame), now, rules)
+            retrain, reason = decision.retrain, decision.reason
+        previous = None if retrain else stored_predictions(con, stored.model.version)
+        splits = None if retrain else stored_splits(previous, frame[KEY])
     finally:
         con.close()
 
     run_id = context.run.run_id
-    if reason:
+    if retrain:
         context.log.info(f"training the risk model: {reason}")
         trained = train(frame)
         trained_at = now
@@ -126,7 +130,8 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
             context.log.warning(note)
     else:
         trained, trained_at, artifact, card = stored.model, stored.trained_at, stored.artifact, stored.model_card
-        context.log.info(f"scoring with the stored model {trained.version} (trained {trained_at:%Y-%m-%d %H:%M})")
+        context.log.info(f"scoring with the stored model {trained.version} (trained {trained_at:%Y-%m-%d %H:%M}): "
+                         f"{reason}")
     scored = predictions_frame(trained, frame, scored_at=now, splits=splits, previous=previous)
     if previous is not None:
         context.log.info(f"{scored.attrs['reused']:,} of {len(scored):,} cases kept their prediction (inputs unchanged)")
@@ -154,7 +159,7 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
             "roc_auc": m.get("roc_auc"), "pr_auc": m.get("pr_auc"), "brier": m.get("brier"),
             "brier_base_rate": m.get("brier_base_rate"), "ece": m.get("ece"), "artifact": artifact,
             "model_card": card, "notes": " ".join(trained.notes) or None, "run_at": now,
-            "retrained": bool(reason), "retrain_reason": reason,
+            "retrained": retrain, "retrain_reason": reason,
         }
         con.execute(
             f"insert into ml.model_runs ({', '.join(row)}) values ({', '.join('?' for _ in row)})", list(row.values())
@@ -170,8 +175,8 @@ def case_predictions(context: AssetExecutionContext, warehouse: WarehouseResourc
     return MaterializeResult(
         metadata={
             "model_version": trained.version,
-            "retrained": bool(reason),
-            "retrain_reason": reason or "none: the stored model scored the cases",
+            "retrained": retrain,
+            "retrain_reason": reason,
             "rows_scored": rows_scored,
             "predictions_reused": reused,
             "model_kind": trained.kind,

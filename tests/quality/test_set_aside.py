@@ -88,7 +88,13 @@ def test_set_aside_moves_the_rows_and_the_rebuild_succeeds(blocked):
 def test_the_ledger_verifies_and_the_file_reconciles(blocked):
     _work, _landing, env, *_ = blocked
     proc = run_trustloop(["verify", "--json"], env, check=False)
-    assert proc.returncode == 0 and json.loads(proc.stdout)["ok"], proc.stdout[-2000:]
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0 and report["ok"], proc.stdout[-2000:]
+    # the erasure log holds one set-aside of four rows and no customer's erasure, and says so
+    assert (report["erasures"], report["set_asides"], report["set_aside_entries"], report["customer_erasures"]) == (
+        4, 1, 4, 0)
+    text = run_trustloop(["verify"], env, check=False)
+    assert text.returncode == 0 and "erasure log: 0 customer erasures, 1 set-aside (4 rows);" in text.stdout
     warehouse = Path(env["TRUSTLOOP_WAREHOUSE"])
     [(read, loaded, quarantined)] = query(
         warehouse, "select rows_read, rows_loaded, rows_quarantined from raw.file_ledger where file = ?", [FILE])
@@ -109,6 +115,17 @@ def test_the_export_is_the_samples_own_and_the_rows_are_listed(blocked, tmp_path
     listed = run_trustloop(["quarantine", "--set-aside"], env).stdout
     assert listed.startswith("4 set-aside row(s)")
     assert f"{FILE}:4  set aside (set-aside-" in listed
+
+
+def test_listing_the_set_aside_rows_when_none_were_set_aside(conformance_build):
+    _warehouse, env, _ = conformance_build
+    for args in (["quarantine", "--set-aside"], ["quarantine", "--set-aside", "--source", "tickets"]):
+        proc = run_trustloop(args, env, check=False)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.startswith("no rows were set aside") and proc.stderr == ""
+    assert "from tickets" in proc.stdout
+    csv_proc = run_trustloop(["quarantine", "--set-aside", "--format", "csv"], env, check=False)
+    assert csv_proc.returncode == 0 and csv_proc.stdout == "source,file,line,reason\n"
 
 
 def test_a_corrected_delivery_then_loads_and_asking_again_is_an_error(blocked):

@@ -298,7 +298,11 @@ def test_new_cases_are_scored_by_the_stored_model_until_a_retraining(demo_build,
     run_trustloop(["run"], again)
     runs = query(copy, """select model_version, trained_at, artifact, retrained, retrain_reason, rows_scored
                           from ml.model_runs order by run_at nulls first""")
-    assert len(runs) == 2 and runs[1][:3] == first[0] and runs[1][3:5] == (False, None)
+    assert len(runs) == 2 and runs[1][:3] == first[0] and runs[1][3] is False
+    # why it was not trained: every rule the decision checked, with how far the stored model is from it
+    reason = runs[1][4]
+    assert reason.startswith("stored model current: no new case type, the cases to learn from moved by "), reason
+    assert re.search(r"moved by \d+\.\d% \([\d,]+ -> [\d,]+; < 5%\), trained \d+\.\d days ago \(< 7\)$", reason), reason
     features = frame(copy, "select * from marts.fct_case_features order by handled_at, ticket_id")
     new = features["ticket_id"].str.startswith("TCKX-")
     assert new.sum() > 0 and runs[1][5] == len(features)
@@ -379,6 +383,26 @@ def test_a_lenient_policy_promotes_with_a_memo(demo_build, tmp_path):
     # both runs are in the history, each with its own policy version
     history = query(copy, "select distinct run_id, policy_version from history.autonomy_recommendations")
     assert sorted(v for _, v in history) == ["2026.11-2", "lenient-1"]
+
+
+def test_a_failed_run_names_the_error_and_not_an_earlier_runs_marts_as_built(demo_build, tmp_path):
+    policy = tmp_path / "autopilot.yml"
+    policy.write_text("version: bad-1\ncase_types:\n  account_access:\n    tier: autopilot\n")
+    copy, again = private_copy(demo_build, tmp_path / "bad", TRUSTLOOP_POLICY=str(policy))
+    marts = query(copy, "select count(*) from information_schema.tables where table_schema = 'marts' "
+                        "and table_type = 'BASE TABLE'")[0][0]
+    proc = run_trustloop(["run"], again, check=False)
+    out = proc.stdout
+    assert proc.returncode == 1 and out.splitlines()[0].endswith(": FAILED"), out[-3000:]
+    # the step and the reason, one after the other, at the end of the summary
+    assert out.rstrip().endswith(
+        "  step failed: raw__policy:\n"
+        f"    PolicyError: {policy}: case_types.account_access.tier: 'autopilot' is not one of shadow, triage, "
+        "suggest, resolve"), out[-3000:]
+    # the marts in the warehouse are the demo build's: not listed as this run's
+    assert f"  marts built: 0 (the {marts} in the warehouse are an earlier run's)\n" in out
+    assert " rows\n" not in out and "marts.fct_cases" not in out
+    assert "Traceback" not in out
 
 
 def test_a_year_mistyped_in_the_future_does_not_move_the_evidence(conformance_build, tmp_path):

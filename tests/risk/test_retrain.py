@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from models.retrain import RetrainRules, StoredModel, learning_profile, retrain_reason
+from models.retrain import (
+    RetrainDecision,
+    RetrainRules,
+    StoredModel,
+    learning_profile,
+    retrain_decision,
+    retrain_reason,
+)
 from models.risk import MODEL_SPEC, predictions_frame, train
 from tests.risk.synthetic import feature_frame
 
@@ -71,6 +78,20 @@ def test_age_mode_fallback_and_a_different_make_need_training(stored, frame):
     older = dataclasses.replace(stored.model)
     del vars(older)["case_types"]  # an artifact written before the model recorded its case types
     assert "predates" in retrain_reason(StoredModel(older, NOW), profile, NOW, AUTO)
+
+
+def test_the_decision_says_why_the_stored_model_may_score(stored, frame):
+    """No rule asks for a training: the reason gives each rule's measure against its limit."""
+    kept = retrain_decision(stored, learning_profile(frame), NOW, AUTO)
+    assert not kept.retrain
+    assert kept.reason == ("stored model current: no new case type, the cases to learn from moved by 0.0% "
+                           "(2,700 -> 2,700; < 5%), trained 1.0 days ago (< 7)")
+    more = feature_frame(3100, mature_share=2800 / 3100)  # 2,800 to learn from: 3.7 % more
+    moved = retrain_decision(stored, learning_profile(more), NOW, RetrainRules(changed_share=0.1, max_age_days=3))
+    assert not moved.retrain
+    assert moved.reason.endswith("moved by 3.7% (2,700 -> 2,800; < 10%), trained 1.0 days ago (< 3)")
+    trained = retrain_decision(None, learning_profile(frame), NOW, AUTO)
+    assert trained == RetrainDecision(True, "no stored model for this warehouse")
 
 
 def test_rules_refuse_nonsense():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -39,8 +40,10 @@ def test_erase_succeeds(erased):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "OK: no table of the warehouse or the snapshot references the customer" in proc.stdout
     assert CUSTOMER not in proc.stdout and EMAIL not in proc.stdout + proc.stderr
-    # the landing folder is the upstream copy: not touched, but named
-    assert "landing file(s) still hold the customer" in proc.stdout and "zz_planted.csv" in proc.stdout
+    # the landing folder is the upstream copy: not touched, but named (paths relative to it)
+    assert ("note: 3 landing file(s) still hold the customer (the upstream copy; erase it there too): "
+            "agent_logs/zz_planted.jsonl, incidents/zz_planted.csv, tickets/zz_planted.csv\n") in proc.stdout
+    assert "rebuild run: OK" in proc.stdout and "NOT FOUND" not in proc.stdout
 
 
 def test_text_gone_from_the_file_bytes(erased):
@@ -81,6 +84,7 @@ def test_erasure_log_and_ledger_still_verify(erased):
     report = json.loads(proc.stdout)
     assert proc.returncode == 0 and report["ok"], report
     assert report["erasures"] == 15
+    assert (report["customer_erasures"], report["customer_erasure_entries"], report["set_asides"]) == (1, 15, 0)
 
 
 def test_reconciliation_accounts_for_erasures(erased):
@@ -115,3 +119,44 @@ def test_erasing_an_unknown_customer_changes_nothing_but_the_log(pii_build, tmp_
         con.close()
     assert plan.entries == [] and plan.ticket_ids == []
     assert _q(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)") == counts
+
+
+def test_erasing_an_id_found_nowhere_says_so_logs_it_and_rebuilds_nothing(pii_build, pii_landing, tmp_path):
+    """A mistyped id: the request is logged (a checkpoint of the erasure log), the output says plainly that
+    the id is in no table, and no run rebuilds the warehouse. Six landing files name the id (delivered but
+    not loaded yet): five are named, relative to the landing folder, and the sixth counted."""
+    landing = tmp_path / "landing"
+    shutil.copytree(pii_landing, landing)
+    for n in range(6):
+        (landing / "tickets" / f"zz_later_{n}.csv").write_text(f"C-NOWHERE-1 asked on day {n}\n")
+    warehouse, env = clone_build(pii_build, tmp_path / "work", landing)
+    checkpoints = _q(warehouse, "select count(*) from ledger.checkpoints")[0][0]
+    marts = _q(warehouse, "select count(*) from marts.fct_cases")
+    proc = run_trustloop(["erase", "--customer", "C-NOWHERE-1"], env, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert "rebuild run: not needed (nothing was removed)" in out
+    assert out.rstrip().endswith("NOT FOUND: this customer id is in no table of the warehouse or the snapshot "
+                                 "(raw, quarantine, set-aside, marts); nothing was erased. Check the id for a typo.")
+    assert ("note: 6 landing file(s) still hold the customer (the upstream copy; erase it there too): "
+            + ", ".join(f"tickets/zz_later_{n}.csv" for n in range(5)) + " and 1 more\n") in out
+    assert "OK: no table" not in out
+    # logged: one checkpoint, no entries; no run added its own checkpoint, nothing was rebuilt
+    [(erasure_id,)] = _q(warehouse, "select run_id from ledger.checkpoints order by checkpoint_at desc limit 1")
+    assert erasure_id.startswith("erase-") and erasure_id in out
+    assert _q(warehouse, "select count(*) from ledger.checkpoints")[0][0] == checkpoints + 1
+    assert _q(warehouse, "select count(*) from ledger.erasures") == [(0,)]
+    assert _q(warehouse, "select count(*) from marts.fct_cases") == marts
+    assert not (tmp_path / "work" / "dagster_home" / "history").exists()
+    verified = run_trustloop(["verify", "--json"], env, check=False)
+    assert verified.returncode == 0 and json.loads(verified.stdout)["ok"], verified.stdout[-2000:]
+
+
+def test_the_landing_note_names_paths_and_counts_what_it_leaves_out(tmp_path):
+    from trustloop.trust.erase import landing_note
+
+    files = [tmp_path / "tickets" / f"t{n}.csv" for n in range(3)] + [tmp_path / "incidents" / "i.csv"]
+    assert landing_note(files, tmp_path, shown=3) == (
+        "4 landing file(s) still hold the customer (the upstream copy; erase it there too): "
+        "tickets/t0.csv, tickets/t1.csv, tickets/t2.csv and 1 more")
+    assert landing_note(files[:1], tmp_path).endswith(": tickets/t0.csv")

@@ -19,6 +19,11 @@ EXPORT_QUERY = f"""select {", ".join(EXPORT_COLUMNS)} from marts.rpt_metrics_exp
     order by metric, grain, grain_value, coalesce(dimension, ''), period, period_start"""
 
 
+def _require_warehouse() -> None:
+    if not get_settings().warehouse.exists():
+        raise UserError(f"no warehouse at {get_settings().warehouse}: run `trustloop run` first")
+
+
 def _require(con, schema: str, table: str) -> None:
     if not table_exists(con, schema, table):
         raise UserError(f"{schema}.{table} does not exist in {get_settings().warehouse}: run `trustloop run` first")
@@ -34,8 +39,7 @@ def _fmt(value) -> str:
 
 def write_metrics_export(out: Path) -> int:
     """Write marts.rpt_metrics_export as CSV (columns exactly as the metric definitions); returns rows."""
-    if not get_settings().warehouse.exists():
-        raise UserError(f"no warehouse at {get_settings().warehouse}: run `trustloop run` first")
+    _require_warehouse()
     with connect(read_only=True) as con:
         _require(con, "marts", "rpt_metrics_export")
         rows = con.execute(EXPORT_QUERY).fetchall()
@@ -60,6 +64,7 @@ def cmd_metrics_export(args) -> int:
 
 
 def cmd_quarantine(args) -> int:
+    _require_warehouse()
     with connect(read_only=True) as con:
         _require(con, "raw", "quarantine")
         where, params = [], []
@@ -69,13 +74,15 @@ def cmd_quarantine(args) -> int:
         sql = "select source, file, line, reason, raw from raw.quarantine"
         if args.set_aside:
             # rows set aside after loading (trustloop set-aside), with the operator's reason
-            _require(con, "raw", "set_aside")
             sql = ("select source, file, line, 'set aside (' || set_aside_id || '): ' || reason as reason, raw "
                    "from raw.set_aside")
-        if where:
-            sql += " where " + " and ".join(where)
-        total = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
-        rows = con.execute(sql + " order by source, file, line limit ?", params + [args.limit]).fetchall()
+        if args.set_aside and not table_exists(con, "raw", "set_aside"):
+            total, rows = 0, []  # the first set-aside makes the table: none yet
+        else:
+            if where:
+                sql += " where " + " and ".join(where)
+            total = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
+            rows = con.execute(sql + " order by source, file, line limit ?", params + [args.limit]).fetchall()
     if not args.raw:
         # a reason quotes the offending value, which may be personal data: shown redacted unless --raw
         rows = [(source, file, line, redact_pii(reason), raw) for source, file, line, reason, raw in rows]
@@ -86,6 +93,10 @@ def cmd_quarantine(args) -> int:
             writer.writerow([source, file, line, reason] + ([raw] if args.raw else []))
         return 0
     what = "set-aside" if args.set_aside else "quarantined"
+    if args.set_aside and not total:
+        print("no rows were set aside" + (f" from {args.source}" if args.source else "")
+              + " (`trustloop set-aside` moves stored rows there)")
+        return 0
     print(f"{total} {what} row(s){' (showing ' + str(len(rows)) + ')' if total > len(rows) else ''}")
     for source, file, line, reason, raw in rows:
         print(f"{source:<11} {file}:{line}  {reason}")
@@ -95,6 +106,7 @@ def cmd_quarantine(args) -> int:
 
 
 def cmd_ledger(args) -> int:
+    _require_warehouse()
     with connect(read_only=True) as con:
         _require(con, "raw", "file_ledger")
         rows = con.execute(

@@ -23,6 +23,11 @@ def copy_memos(source: Path, target: Path) -> list[Path]:
     return copied
 
 
+def memo_count(files: list[Path]) -> int:
+    """How many memos ``files`` hold: each memo is written twice, as <memo>.md and <memo>.html."""
+    return len({path.with_suffix("") for path in files})
+
+
 def cmd_report(args) -> int:
     from trustloop.finance.export import write_finance_export
     from trustloop.reports.scorecard import write_scorecard
@@ -44,7 +49,7 @@ def cmd_report(args) -> int:
         raise UserError(str(exc)) from exc
     meta = scorecard.data["meta"]
     print(f"scorecard for week {scorecard.week_label} ({meta['week_start']} to {meta['week_end']}): {scorecard.path}")
-    print(f"approval memos: {len(memos)} copied to {out / 'memos'}" if memos else
+    print(f"approval memos: {memo_count(memos)} ({len(memos)} files) copied to {out / 'memos'}" if memos else
           f"approval memos: none in {settings.reports_dir / 'memos'}")
     print(f"finance export: {', '.join(p.name for p in finance.files)} in {finance.folder}")
     return 0

@@ -12,7 +12,9 @@
      old and new hashes; the customer only as a SHA-256), then a ledger checkpoint. The ledger
      itself is never rewritten, so ``trustloop verify`` still passes: it knows which entries have
      no row any more and which now hold an amended one.
-2. Every layer above raw is rebuilt by a normal run (dbt marts, reports, the trust snapshot).
+2. Every layer above raw is rebuilt by a normal run (dbt marts, reports, the trust snapshot); not when
+   the customer was found nowhere (no raw row touched, no table of the warehouse or the snapshot
+   naming the id): then there is nothing to rebuild, and the report says the id was found nowhere.
 3. The DuckDB file is compacted (copied table by table into a new file that replaces it), so the
    erased text is gone from the file's bytes, not only from its tables; the snapshot is republished.
 4. Every text column of the warehouse and the snapshot, and every other file under the output
@@ -72,12 +74,15 @@ class EraseReport:
     bytes_after: int = 0
     remaining: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    found: bool = True  # False: no raw row and no table of the warehouse or the snapshot named the customer
 
     @property
     def ok(self) -> bool:
         return not self.remaining and self.run_ok is not False
 
     def render(self) -> str:
+        if not self.found:
+            return self._render_not_found()
         c = self.counts
         lines = [
             f"erasure {self.erasure_id} (customer sha256 {self.customer_id_hash[:16]}...)",
@@ -97,6 +102,29 @@ class EraseReport:
         else:
             lines.append("OK: no table of the warehouse or the snapshot references the customer any more")
         return "\n".join(lines)
+
+    def _render_not_found(self) -> str:
+        lines = [
+            f"erasure {self.erasure_id} (customer sha256 {self.customer_id_hash[:16]}...)",
+            "  erasure log: the request is recorded (a ledger checkpoint, no entries)",
+            "  rebuild run: not needed (nothing was removed)",
+            f"  warehouse compacted: {self.bytes_before} -> {self.bytes_after} bytes",
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        lines.append("NOT FOUND: this customer id is in no table of the warehouse or the snapshot (raw, quarantine, "
+                     "set-aside, marts); nothing was erased. Check the id for a typo.")
+        if self.remaining:
+            lines.append("INCOMPLETE: files outside the warehouse still name the customer:")
+            lines += [f"  - {r}" for r in self.remaining]
+        return "\n".join(lines)
+
+
+def landing_note(files: list[Path], landing_dir: Path, shown: int = 5) -> str:
+    """The note naming the landing files that still hold the customer (paths relative to the landing folder)."""
+    names = [str(p.relative_to(landing_dir)) if p.is_relative_to(landing_dir) else str(p) for p in files]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return (f"{len(names)} landing file(s) still hold the customer (the upstream copy; erase it there too): "
+            + ", ".join(names[:shown]) + more)
 
 
 def _ledger_seq_join(source: str) -> str:
@@ -310,8 +338,14 @@ def erase_customer(customer_id: str, settings: Settings | None = None, rebuild: 
             except BaseException:
                 con.execute("rollback")
                 raise
-    report = EraseReport(subject_key(customer_id), erasure_id, plan.counts)
-    if rebuild:
+        # nothing removed from raw and no table names the id (marts left by an earlier erasure whose rebuild
+        # failed would): the layers above raw are as a rebuild would make them
+        found = bool(plan.entries) or bool(
+            remaining_references(settings.warehouse, customer_id, plan.ticket_ids)
+            + remaining_references(snapshot_path(settings), customer_id, plan.ticket_ids)
+        )
+    report = EraseReport(subject_key(customer_id), erasure_id, plan.counts, found=found)
+    if rebuild and found:
         from orchestration.runner import run_pipeline
 
         summary = run_pipeline(force=True)
@@ -339,8 +373,5 @@ def erase_customer(customer_id: str, settings: Settings | None = None, rebuild: 
         report.remaining += [f"file {p}" for p in files_mentioning(settings.dagster_home, customer_id)]
     upstream = files_mentioning(settings.landing_dir, customer_id)
     if upstream:
-        report.notes.append(
-            f"{len(upstream)} landing file(s) still hold the customer (the upstream copy; erase it there too): "
-            + ", ".join(p.name for p in upstream[:5])
-        )
+        report.notes.append(landing_note(upstream, settings.landing_dir))
     return report

@@ -11,7 +11,7 @@ Tables (schema ``ledger`` of the warehouse):
   SHA-256(prev_hash | seq | source | record_key | file | line | row_hash | raw_sha256).
 - ``ledger.checkpoints`` — one row per run: the head of the chain (and of the
   erasure chain) after that run, itself chained. Each checkpoint is also
-  appended to ``<output>/ledger/anchors.jsonl`` outside the warehouse, so
+  appended to ``<output>/ledger/<warehouse-stem>.anchors.jsonl`` outside the warehouse, so
   rewriting the whole chain inside the file does not go unnoticed.
 - ``ledger.erasures`` — the erasure log (``trustloop erase``), hash-chained
   the same way: which ledger entries no longer have their row (deleted) or
@@ -338,6 +338,11 @@ class VerifyReport:
     # raw records of a run that stopped before the ledger's append (the next append chains them)
     awaiting_append: int = 0
     set_aside_rows: int = 0  # rows of raw.set_aside checked against the erasure log
+    # the erasure log's entries by kind: customer erasures (trustloop erase) and set-asides (trustloop set-aside)
+    customer_erasures: int = 0
+    customer_erasure_entries: int = 0
+    set_asides: int = 0
+    set_aside_entries: int = 0
 
     @property
     def ok(self) -> bool:
@@ -350,8 +355,12 @@ class VerifyReport:
 
     def render(self) -> str:
         lines = [
-            f"ledger: {self.records} records, {self.erasures} erasure entries, {self.checkpoints} checkpoints, "
-            f"{self.anchors} external anchors; raw rows checked: {self.raw_rows}"
+            f"ledger: {self.records} records, {self.checkpoints} checkpoints, {self.anchors} external anchors; "
+            f"erasure log: {_count(self.customer_erasures, 'customer erasure')}"
+            + (f" ({self.customer_erasure_entries} entries)" if self.customer_erasure_entries else "")
+            + f", {_count(self.set_asides, 'set-aside')}"
+            + (f" ({self.set_aside_entries} rows)" if self.set_aside_entries else "")
+            + f"; raw rows checked: {self.raw_rows}"
             + (f", set-aside rows checked: {self.set_aside_rows}" if self.set_aside_rows else ""),
         ]
         lines += [f"  note: {n}" for n in self.notes]
@@ -370,8 +379,14 @@ class VerifyReport:
             "ok": self.ok, "records": self.records, "erasures": self.erasures, "checkpoints": self.checkpoints,
             "anchors": self.anchors, "raw_rows": self.raw_rows, "problem_count": self.problem_count,
             "problems": self.problems, "notes": self.notes, "awaiting_append": self.awaiting_append,
-            "set_aside_rows": self.set_aside_rows,
+            "set_aside_rows": self.set_aside_rows, "customer_erasures": self.customer_erasures,
+            "customer_erasure_entries": self.customer_erasure_entries, "set_asides": self.set_asides,
+            "set_aside_entries": self.set_aside_entries,
         }
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _verify_chain(report: VerifyReport, con: duckdb.DuckDBPyConnection, table: str, fields: tuple[str, ...],
@@ -458,6 +473,15 @@ def verify(con: duckdb.DuckDBPyConnection, anchor_file: Path | None = None) -> V
     e_heads: dict[int, str] = {}
     if has_erasures:
         report.erasures, e_heads = _verify_chain(report, con, "erasures", ERASURE_FIELDS, {c[3] for c in checkpoints})
+        # a set-aside logs action set_aside; every other action is part of a customer's erasure
+        (report.customer_erasures, report.customer_erasure_entries, report.set_asides,
+         report.set_aside_entries) = con.execute(
+            """select count(distinct erasure_id) filter (where action <> 'set_aside'),
+                      count(*) filter (where action <> 'set_aside'),
+                      count(distinct erasure_id) filter (where action = 'set_aside'),
+                      count(*) filter (where action = 'set_aside')
+               from ledger.erasures"""
+        ).fetchone()
 
     prev = GENESIS
     for run_id, last_seq, head, e_seq, e_head, c_prev, c_hash, _at in checkpoints:

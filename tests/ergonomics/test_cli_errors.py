@@ -1,0 +1,75 @@
+"""What the CLI says when it cannot do what was asked: no warehouse yet, a bad option, a bad setting.
+
+One clear line on stderr and exit code 2, never a traceback; nothing is written. No warehouse is
+built here: every case fails before a run would start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_trustloop, trustloop_env
+
+
+def _one_error_line(proc) -> str:
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", [["quarantine"], ["quarantine", "--set-aside"], ["ledger"]])
+def test_reading_commands_without_a_warehouse_say_so(tmp_path, args):
+    env = trustloop_env(tmp_path)
+    proc = run_trustloop(args, env, check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert _one_error_line(proc) == (
+        f"trustloop: error: no warehouse at {env['TRUSTLOOP_WAREHOUSE']}: run `trustloop run` first"
+    )
+    assert not Path(env["TRUSTLOOP_WAREHOUSE"]).exists()
+
+
+@pytest.mark.parametrize("tickets", ["0", "-5", "abc"])
+def test_demo_refuses_a_ticket_count_below_one_as_a_usage_error(tmp_path, tickets):
+    out = tmp_path / "landing"
+    proc = run_trustloop(
+        ["demo", "--out", str(out), f"--tickets={tickets}"], trustloop_env(tmp_path), check=False
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith("usage: trustloop demo ")
+    assert proc.stderr.rstrip().endswith(
+        f"trustloop demo: error: argument --tickets: must be a whole number of at least 1, got '{tickets}'"
+    )
+    assert "Traceback" not in proc.stderr and not out.exists()
+
+
+BAD_SETTINGS = [
+    ("TRUSTLOOP_DEMO_TICKETS", "abc", "must be a whole number (at least 1)"),
+    ("TRUSTLOOP_DEMO_TICKETS", "0", "must be a whole number (at least 1)"),
+    ("TRUSTLOOP_LOCK_TIMEOUT", "1.5", "must be a whole number of seconds (at least 0)"),
+    ("TRUSTLOOP_LOCK_TIMEOUT", "abc", "must be a whole number of seconds (at least 0)"),
+    ("TRUSTLOOP_RETRAIN_SHARE", "-0.1", "must be a number (at least 0)"),
+    ("TRUSTLOOP_RETRAIN", "bogus", "must be one of auto, always"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), BAD_SETTINGS)
+@pytest.mark.parametrize("args", [["verify"], ["run"]])
+def test_a_bad_setting_stops_every_command_with_one_line(tmp_path, name, value, expected, args):
+    env = trustloop_env(tmp_path, **{name: value})
+    proc = run_trustloop(args, env, check=False)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert _one_error_line(proc) == f"trustloop: error: {name} {expected}, got '{value}'"
+    # stopped before anything was written (a run would have generated the demo landing folder in it)
+    assert not (tmp_path / "output").exists()
+
+
+def test_settings_accept_what_they_document(tmp_path):
+    env = trustloop_env(
+        tmp_path, TRUSTLOOP_RETRAIN="Always", TRUSTLOOP_LOCK_TIMEOUT="0", TRUSTLOOP_DEMO_TICKETS="1"
+    )
+    proc = run_trustloop(["verify"], env, check=False)
+    # past the settings: the command's own answer, that there is no warehouse
+    assert proc.returncode == 2 and _one_error_line(proc).startswith("trustloop: error: no warehouse at ")
