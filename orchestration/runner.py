@@ -33,6 +33,10 @@ class RunSummary:
     up_to_date: bool = False  # nothing changed since run_id: nothing was run
     # the marts this run materialised (None: not known); the others in marts.* are an earlier run's
     built: set[str] | None = None
+    # events kept but never counted (landing contract): of no known ticket, and of types it does not know
+    orphan_events: int = 0
+    unknown_type_events: int = 0
+    unknown_event_types: list[str] = field(default_factory=list)
 
     def render(self) -> str:
         if self.up_to_date:
@@ -57,6 +61,7 @@ class RunSummary:
             )
         for err in self.file_errors:
             lines.append(f"  ! {err}")
+        lines += self._render_uncounted()
         lines.append("")
         lines += self._render_marts()
         warned = f", {len(self.checks_warned)} warning(s)" if self.checks_warned else ""
@@ -74,6 +79,17 @@ class RunSummary:
                          "a rule rejects can be set aside (`trustloop set-aside --help`), then delivered again")
         return "\n".join(lines)
 
+    def _render_uncounted(self) -> list[str]:
+        kept = []
+        if self.orphan_events:
+            kept.append(f"{self.orphan_events} orphan event(s) (their ticket_id matches no ticket)")
+        if self.unknown_type_events:
+            types = self.unknown_event_types
+            named = ", ".join(types[:UNKNOWN_TYPES_SHOWN]) + (
+                f" and {len(types) - UNKNOWN_TYPES_SHOWN} more" if len(types) > UNKNOWN_TYPES_SHOWN else "")
+            kept.append(f"{self.unknown_type_events} event(s) of unknown type ({named})")
+        return [f"  kept, not counted in the metrics: {'; '.join(kept)}"] if kept else []
+
     def _render_marts(self) -> list[str]:
         built = [(n, r) for n, r in self.marts if self.built is None or n in self.built]
         others = len(self.marts) - len(built)
@@ -83,6 +99,7 @@ class RunSummary:
 
 
 STEP_ERROR_LINES = 6  # of a failed step's error message, in the summary
+UNKNOWN_TYPES_SHOWN = 5  # unknown event types named in the summary
 
 
 def step_error_message(error) -> str:
@@ -127,6 +144,13 @@ def _collect(summary: RunSummary) -> None:
                 [summary.run_id],
             ).fetchall()
         ]
+        if table_exists(con, "intermediate", "int_events__on_cases"):
+            summary.orphan_events, summary.unknown_type_events, types = con.execute(
+                """select count(*) filter (where is_orphan), count(*) filter (where not is_known_event_type),
+                          list_sort(list(distinct event_type) filter (where not is_known_event_type))
+                   from intermediate.int_events__on_cases"""
+            ).fetchone()
+            summary.unknown_event_types = types or []
         tables = con.execute(
             """select table_schema, table_name from information_schema.tables
                where table_schema = 'marts' and table_type = 'BASE TABLE' order by table_name"""

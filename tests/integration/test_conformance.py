@@ -71,3 +71,28 @@ def test_run_summary_is_printed(conformance_build):
     assert "agent_logs" in stdout and "2187" in stdout  # rows read from the two event files
     assert "marts.rpt_metrics_export" in stdout
     assert "checks:" in stdout and " 0 failed" in stdout
+
+
+def test_the_run_reports_the_events_it_keeps_but_does_not_count(conformance_build):
+    """Orphan events and events of unknown types are kept and reported (landing contract): the run's summary
+    names how many, and which unknown types, as the warehouse holds them."""
+    warehouse, _, stdout = conformance_build
+    [(orphans, unknown, types)] = query(warehouse, """
+        select count(*) filter (where is_orphan), count(*) filter (where not is_known_event_type),
+               list_sort(list(distinct event_type) filter (where not is_known_event_type))
+        from intermediate.int_events__on_cases""")
+    assert orphans == 1
+    kept = [f"{orphans} orphan event(s) (their ticket_id matches no ticket)"]
+    if unknown:
+        kept.append(f"{unknown} event(s) of unknown type ({', '.join(types)})")
+    assert f"  kept, not counted in the metrics: {'; '.join(kept)}\n" in stdout
+
+
+def test_the_summary_names_at_most_five_unknown_event_types():
+    from orchestration.runner import RunSummary
+
+    summary = RunSummary(run_id="r", success=True, warehouse="w", landing_dir="l", unknown_type_events=9,
+                         unknown_event_types=["a", "b", "c", "d", "e", "f", "g"])
+    assert "  kept, not counted in the metrics: 9 event(s) of unknown type (a, b, c, d, e and 2 more)" in (
+        summary.render().splitlines())
+    assert not any("kept, not counted" in line for line in RunSummary("r", True, "w", "l").render().splitlines())
