@@ -65,7 +65,8 @@ class RunSummary:
         lines.append("")
         lines += self._render_marts()
         warned = f", {len(self.checks_warned)} warning(s)" if self.checks_warned else ""
-        lines.append(f"  checks: {self.checks_passed} passed, {len(self.checks_failed)} failed{warned}")
+        lines.append(f"  checks: {self.checks_passed} passed, {len(self.checks_failed)} failed{warned} "
+                     "(dbt tests, data-quality suites and their gates, file reconciliation, ledger)")
         for name in self.checks_failed:
             lines.append(f"    FAILED {name}")
         for name in self.checks_warned:

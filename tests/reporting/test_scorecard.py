@@ -167,12 +167,15 @@ def test_quality_panel_shows_the_latest_run_and_its_failures(warehouse_copy):
         """run_id varchar, suite varchar, table_name varchar, expectation varchar, subject varchar,
         success boolean, observed_value varchar, validated_at timestamp""",
         """('old', 'raw_tickets', 'raw.tickets', 'expect_old_failure', null, false, '7', timestamp '2026-11-20 05:00'),
-        ('new', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_not_be_null', 'ticket_id', true, '0',
+        ('new', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_not_be_null', null, true, '0',
          timestamp '2026-11-23 05:00'),
-        ('new', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_be_between', 'csat_score', false,
-         '3 of 5375 rows', timestamp '2026-11-23 05:00')""")
+        ('new', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_be_between', null, false,
+         '3 of 5375 rows', timestamp '2026-11-23 05:00'),
+        ('new', 'raw_tickets', 'raw.tickets', 'file_reconciles', 'tickets/a.csv', true, '{}',
+         timestamp '2026-11-23 05:00')""")
     validation = data["quality"]["validation"]
-    assert validation["checked"] == 2 and len(validation["failed"]) == 1  # the latest run only
+    # the latest run only; a per-file result details an expectation and is not counted as one
+    assert validation["checked"] == 2 and len(validation["failed"]) == 1
     html = render_scorecard(data)
     assert "expect_column_values_to_be_between" in html and "3 of 5375 rows" in html
     assert "expect_old_failure" not in html
@@ -222,15 +225,15 @@ def test_quality_panel_tells_blocking_failures_from_warnings(warehouse_copy):
         warehouse_copy,
         """run_id varchar, suite varchar, table_name varchar, expectation varchar, subject varchar,
         success boolean, blocking boolean, severity varchar, observed_value varchar, validated_at timestamp""",
-        """('r', 'raw_agent_logs_coverage', 'raw.agent_logs', 'null_rates', 'agent_version', false, false, 'WARN',
+        """('r', 'raw_agent_logs_coverage', 'raw.agent_logs', 'null_rates', null, false, false, 'WARN',
          '1.0', timestamp '2026-11-23 05:00'),
-        ('r', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_be_between', 'csat_score', false, true,
+        ('r', 'raw_tickets', 'raw.tickets', 'expect_column_values_to_be_between', null, false, true,
          'ERROR', '3 of 5375 rows', timestamp '2026-11-23 05:00'),
-        ('r', 'raw_incidents', 'raw.incidents', 'expect_column_values_to_not_be_null', 'incident_id', true, true,
+        ('r', 'raw_incidents', 'raw.incidents', 'expect_column_values_to_not_be_null', null, true, true,
          'ERROR', '0', timestamp '2026-11-23 05:00')""")
     validation = data["quality"]["validation"]
     assert [r["suite"] for r in validation["blocking_failed"]] == ["raw_tickets"]
     assert [r["suite"] for r in validation["warnings"]] == ["raw_agent_logs_coverage"]
     html = render_scorecard(data)
-    assert "failed data checks (of 3)" in html and "data-check warnings (not blocking)" in html
+    assert "failed data-quality expectations (of 3)" in html and "data-quality warnings (not blocking)" in html
     assert "WARN" in html and "raw_agent_logs_coverage" in html

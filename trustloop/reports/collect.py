@@ -401,6 +401,9 @@ def _quality(con) -> dict[str, Any]:
             newest = max((r[ts] for r in rows if r[ts] is not None), default=None)
             rows = [r for r in rows if r[ts] == newest]
         success_col = next((c for c in ("success", "passed") if c in cols), None)
+        # the expectations, as `trustloop quality` counts them: a rule's per-file results (rows with a
+        # subject) detail one expectation and are listed when they fail, not counted as checks of their own
+        expectations = [r for r in rows if r.get("subject") is None]
         out["validation"] = {
             "available": True,
             "columns": cols,
@@ -408,12 +411,13 @@ def _quality(con) -> dict[str, Any]:
             "time_column": ts,
             "success_column": success_col,
             "rows": rows,
-            "checked": len(rows),
+            "checked": len(expectations),
             "failed": [r for r in rows if success_col and r[success_col] is False],
         }
         # a failed check of a non-blocking suite (drift, coverage of optional fields) is a warning: the
         # evidence stands; older results without the column count as blocking
         failed = out["validation"]["failed"]
+        failed = [r for r in failed if r.get("subject") is None]
         out["validation"]["blocking_failed"] = [r for r in failed if r.get("blocking", True) is not False]
         out["validation"]["warnings"] = [r for r in failed if r.get("blocking", True) is False]
     else:

@@ -358,9 +358,9 @@ def _glance(data: dict[str, Any]) -> str:
                       + (f" (as of {on_date(as_of)})" if as_of is not None else ""), ""))
     v = quality["validation"]
     if v["available"]:
-        cards.append((count(len(v["blocking_failed"])), f"failed data checks (of {v['checked']})", ""))
+        cards.append((count(len(v["blocking_failed"])), f"failed data-quality expectations (of {v['checked']})", ""))
         if v["warnings"]:
-            cards.append((count(len(v["warnings"])), "data-check warnings (not blocking)", ""))
+            cards.append((count(len(v["warnings"])), "data-quality warnings (not blocking)", ""))
     unreconciled = sum(s["unreconciled_files"] for s in quality["ledger"])
     cards.append(("OK" if unreconciled == 0 else count(unreconciled),
                   "landing files reconcile" if unreconciled == 0 else "files do not reconcile", ""))
@@ -673,13 +673,15 @@ def _quality_section(data: dict[str, Any]) -> str:
         suite_col, ok_col = v["suite_column"], v["success_column"]
         per_suite: dict[str, list[int]] = {}
         for r in v["rows"]:
+            if r.get("subject") is not None:  # a per-file result of an expectation (listed below when it fails)
+                continue
             s = per_suite.setdefault(str(r.get(suite_col) if suite_col else "checks"), [0, 0])
             s[0] += 1
             s[1] += bool(ok_col and r.get(ok_col))
         when = ""
         if v["time_column"] and v["rows"]:
             when = f" (latest run: {day(max(r[v['time_column']] for r in v['rows'] if r[v['time_column']] is not None))})"
-        out.append(f"<h3>Latest checks{escape(when)}</h3><table><thead><tr><th>Suite</th><th class=\"num\">Checks</th>"
+        out.append(f"<h3>Latest checks{escape(when)}</h3><table><thead><tr><th>Suite</th><th class=\"num\">Expectations</th>"
                    "<th class=\"num\">Passed</th><th class=\"num\">Failed</th></tr></thead><tbody>")
         for suite, (n, ok) in sorted(per_suite.items()):
             out.append("<tr>" + td(escape(suite)) + td(str(n), "num") + td(str(ok), "num")
