@@ -10,7 +10,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test test-fast test-spark java lint ui docs bench clean
+.PHONY: help setup run test test-fast test-spark java lint ui docs bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 setup: $(STAMP)
+
+## make help: these lines (each target's `##` comment)
+help:
+	@grep -h '^## make ' $(MAKEFILE_LIST) | sed 's/^## //'
 
 ## make run: build the warehouse from the demo data (generated on first use) and print the summary
 run: setup

@@ -3,7 +3,7 @@
 DuckDB is the embedded default; the same dbt project builds on Spark with the
 `spark` target of dbt_project/profiles.yml (dbt-spark's `session` method: Spark
 in local mode inside this process, no cluster, nothing downloaded). Needs the
-`spark` extra (``pip install -e ".[spark]"``; ``make test-spark`` installs it)
+`spark` extra (``make test-spark`` installs it, pinned by requirements-spark.lock)
 and Java 17.
 
 A local Spark build starts from a warehouse that ``trustloop run`` built:
@@ -102,7 +102,8 @@ def check_pyspark() -> None:
         import dbt.adapters.spark  # noqa: F401
         import pyspark  # noqa: F401
     except ImportError as exc:
-        raise UserError(f'the spark extra is not installed ({exc}): pip install -e ".[spark]"') from exc
+        raise UserError(f"the spark extra is not installed ({exc}): `make test-spark` installs it, pinned "
+                        "(requirements.lock and requirements-spark.lock)") from exc
 
 
 def _dbt_args(settings: Settings, command: list[str]) -> list[str]:

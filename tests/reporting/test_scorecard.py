@@ -237,3 +237,9 @@ def test_quality_panel_tells_blocking_failures_from_warnings(warehouse_copy):
     html = render_scorecard(data)
     assert "failed data-quality expectations (of 3)" in html and "data-quality warnings (not blocking)" in html
     assert "WARN" in html and "raw_agent_logs_coverage" in html
+
+
+def test_negative_money_and_ratios_share_one_minus_sign():
+    from trustloop.reports.render import money, ratio
+
+    assert (money(-1146.77, "USD"), ratio(-14.55), ratio(2.5)) == ("−USD 1,146.77", "−14.55×", "2.50×")

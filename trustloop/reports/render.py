@@ -157,7 +157,10 @@ def hours(value: Any) -> str:
 
 
 def ratio(value: Any) -> str:
-    return "—" if value is None else f"{float(value):,.2f}×"
+    if value is None:
+        return "—"
+    v = float(value)
+    return f"{'−' if v < 0 else ''}{abs(v):,.2f}×"  # the minus sign money() writes
 
 
 def count(value: Any) -> str:
@@ -768,7 +771,8 @@ def _roi_section(data: dict[str, Any]) -> str:
         '<p class="note">Whole history in the warehouse; per month and case type in the finance export '
         "(roi_monthly.csv, roi.xlsx). Cost = the cases' cost under the assumptions below plus the remediation cost "
         "of incidents an AI agent was involved in. ROI = savings / what running the AI cost (AI + reviews). A durable "
-        "resolution is an autonomous one not reopened and not disputed within the window; 'provisional': some "
+        "resolution is an autonomous one not reopened and not disputed within the window; cost per durable "
+        "resolution = the cost of the cases the AI resolved alone / their durable resolutions; 'provisional': some "
         "windows are still open.</p></section>"
     )
     return "".join(out)
