@@ -210,6 +210,7 @@ def test_an_id_given_as_an_object_or_array_is_quarantined(con, tmp_path):
              ({"ticket_id": ["T1"]}, 'ticket_id: not a string or a number (["T1"])'),
              ({"ticket_id": "{T1"}, None), ({"ticket_id": '{"a": 1}'}, None), ({"ticket_id": 123}, None),
              ({"actor_id": []}, "actor_id: not a string or a number ([])"),
+             ({"ticket_id": True}, "ticket_id: not a string or a number (true)"), ({"actor_id": "true"}, None),
              ({"agent_version": {"v": 2}}, 'agent_version: not a string or a number ({"v":2})')]
     lines = [json.dumps(event(event_id=f"e{n}", **over)) for n, (over, _) in enumerate(cases)]
     write(tmp_path, "agent_logs/ids.jsonl", "\n".join(lines) + "\n")
@@ -217,7 +218,7 @@ def test_an_id_given_as_an_object_or_array_is_quarantined(con, tmp_path):
     assert {line: reason for _f, line, reason, _raw in quarantine(con)} == {
         n + 1: reason for n, (_, reason) in enumerate(cases) if reason}
     assert con.execute("select ticket_id from raw.agent_logs order by _line").fetchall() == [
-        ("T1",), ("{T1",), ('{"a": 1}',), ("123",)]
+        ("T1",), ("{T1",), ('{"a": 1}',), ("123",), ("T1",)]
     (tmp_path / "incidents").mkdir()
     pq.write_table(pa.table({"incident_id": pa.array([{"id": 1}]), "started_at": ["2026-03-01T00:00:00Z"],
                              "detected_at": ["2026-03-01T01:00:00Z"], "severity": ["sev2"], "category": ["other"]}),

@@ -383,11 +383,13 @@ def _json_to_land(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     known = _sql_list(list(source.column_names))
     spec = json.dumps({c.name: ("JSON" if c.kind in ("object", "list") else "VARCHAR") for c in source.columns})
     select = ["_line", "_raw"]
-    # an id given as a JSON object or array is not one (json_transform would keep its JSON text): the first
-    # character finds the few candidates, json_type tells an object from a string that starts with a brace
+    # an id given as a JSON object, array or boolean is not one (json_transform would keep its JSON text):
+    # the text finds the few candidates, json_type tells them from a string that starts with a brace or
+    # reads "true"
     ids = "".join(
         f"""
-             when left(_s.{_quote(c.name)}, 1) in ('{{', '[') and json_type(_j, '$.{c.name}') in ('OBJECT', 'ARRAY')
+             when (left(_s.{_quote(c.name)}, 1) in ('{{', '[') or _s.{_quote(c.name)} in ('true', 'false'))
+                  and json_type(_j, '$.{c.name}') in ('OBJECT', 'ARRAY', 'BOOLEAN')
                  then '{c.name}: not a string or a number (' || left(_s.{_quote(c.name)}, 80) || ')'"""
         for c in source.columns if c.kind == "id"
     )
