@@ -239,7 +239,11 @@ def build_packet_from(con: duckdb.DuckDBPyConnection, ticket_id: str, source: So
     entries = manifest_for(records)
     packet["manifest"] = {
         "algorithm": "sha256",
-        "canonical_form": "JSON, keys sorted, separators ',' ':', UTF-8, timestamps ISO 8601 UTC",
+        "canonical_form": ("JSON, keys sorted, separators ',' ':', UTF-8, timestamps ISO 8601 in UTC written "
+                           "without an offset"),
+        # two packets of the same evidence share their entries' hashes; this one also covers the header
+        "manifest_sha256_covers": "the header (packet_version, ticket_id, generated_at, policy_version, source) "
+                                  "and the entries",
         "entries": entries,
         "manifest_sha256": manifest_hash(_header(packet), entries),
     }
