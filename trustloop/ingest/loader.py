@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from trustloop.ingest.contract import FORMATS, SOURCES, Column, Source
+from trustloop.ingest.contract import FORMATS, SOURCES, Attribute, Column, Source
 from trustloop.ingest.readers import FileRejected, _quote, _sql_list, read_file
 
 SQL_TYPES = {
@@ -297,6 +297,21 @@ def _attribute_statements(source: Source) -> list[str]:
         + ")"
         for event_type in sorted({a.event_type for a in attributes})
     )
+    # whether an event's typed values are already written as read: the stored object is minified with its keys
+    # sorted, so each one shows as the text "name":<value>, a key only as one (a quote inside a string is
+    # escaped); a plain text search, so that only the few events spelled otherwise are rewritten
+    written = {"enum": "'\"' || {} || '\"'", "bool": "case when {} then 'true' else 'false' end",
+               "float": "to_json({})::varchar"}
+
+    def written_as_read(a: Attribute) -> str:
+        return (f"case when {typed[a]} is null then not contains(v__attributes, '\"{a.name}\":') "
+                f"else contains(v__attributes, '\"{a.name}\":' || {written[a.kind].format(typed[a])}) end")
+
+    as_read = " ".join(
+        f"when '{event_type}' then "
+        + " and ".join(written_as_read(a) for a in attributes if a.event_type == event_type)
+        for event_type in sorted({a.event_type for a in attributes})
+    )
     return [
         f"""create or replace temp table _attr_text as
             select _line, v__event_type as _event_type, attributes is null or v__attributes is not null as _readable,
@@ -314,7 +329,7 @@ def _attribute_statements(source: Source) -> list[str]:
             select _line, _attributes
             from (select _line, v__attributes,
                          tl_object(json_merge_patch(v__attributes, case _event_type {patches} end)) as _attributes
-                  from _attr_value where v__attributes is not null)
+                  from _attr_value where v__attributes is not null and not (case _event_type {as_read} end))
             where _attributes is distinct from v__attributes""",
         "drop table if exists _attr_text",
         "drop table if exists _attr_value",
