@@ -290,12 +290,10 @@ def _attribute_statements(source: Source) -> list[str]:
         errors.append(f"case when {text[a]} is not null and {typed[a]} is null "
                       f"then '{label}: {_problem(a.kind, a.values)}' || {shown} end")
         errors += _bound_errors(label, typed[a], a.low, a.high, shown)
-    as_json = {"bool": "to_json({})", "float": "to_json({})", "enum": "to_json({})"}
+    by_type = {t: [a for a in attributes if a.event_type == t] for t in sorted({a.event_type for a in attributes})}
     patches = " ".join(
-        f"when '{event_type}' then json_object("
-        + ", ".join(f"'{a.name}', {as_json[a.kind].format(typed[a])}" for a in attributes if a.event_type == event_type)
-        + ")"
-        for event_type in sorted({a.event_type for a in attributes})
+        f"when '{t}' then json_object(" + ", ".join(f"'{a.name}', to_json({typed[a]})" for a in typed_here) + ")"
+        for t, typed_here in by_type.items()
     )
     # whether an event's typed values are already written as read: the stored object is minified with its keys
     # sorted, so each one shows as the text "name":<value>, a key only as one (a quote inside a string is
@@ -308,9 +306,7 @@ def _attribute_statements(source: Source) -> list[str]:
                 f"else contains(v__attributes, '\"{a.name}\":' || {written[a.kind].format(typed[a])}) end")
 
     as_read = " ".join(
-        f"when '{event_type}' then "
-        + " and ".join(written_as_read(a) for a in attributes if a.event_type == event_type)
-        for event_type in sorted({a.event_type for a in attributes})
+        f"when '{t}' then " + " and ".join(written_as_read(a) for a in typed_here) for t, typed_here in by_type.items()
     )
     return [
         f"""create or replace temp table _attr_text as
