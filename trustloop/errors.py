@@ -2,7 +2,7 @@
 
 from trustloop.locking import RunLocked
 from trustloop.policy import PolicyError
-from trustloop.settings import SettingsError
+from trustloop.settings import Settings, SettingsError, get_settings
 from trustloop.warehouse import WarehouseBusy
 
 
@@ -17,3 +17,11 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     WarehouseBusy,
     SettingsError,
 )
+
+
+def require_warehouse() -> Settings:
+    """The settings, once their warehouse file exists (every command that reads it asks first)."""
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        raise UserError(f"no warehouse at {settings.warehouse}: run `trustloop run` first")
+    return settings

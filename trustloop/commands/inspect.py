@@ -6,7 +6,7 @@ import csv
 import sys
 from pathlib import Path
 
-from trustloop.errors import UserError
+from trustloop.errors import UserError, require_warehouse
 from trustloop.settings import get_settings
 from trustloop.trust.privacy import redact_pii
 from trustloop.warehouse import connect, table_exists
@@ -17,11 +17,6 @@ EXPORT_COLUMNS = [
 # plain SQL that DuckDB and Spark read alike (the Spark build writes its export with it too)
 EXPORT_QUERY = f"""select {", ".join(EXPORT_COLUMNS)} from marts.rpt_metrics_export
     order by metric, grain, grain_value, coalesce(dimension, ''), period, period_start"""
-
-
-def _require_warehouse() -> None:
-    if not get_settings().warehouse.exists():
-        raise UserError(f"no warehouse at {get_settings().warehouse}: run `trustloop run` first")
 
 
 def _require(con, schema: str, table: str) -> None:
@@ -39,7 +34,7 @@ def _fmt(value) -> str:
 
 def write_metrics_export(out: Path) -> int:
     """Write marts.rpt_metrics_export as CSV (columns exactly as the metric definitions); returns rows."""
-    _require_warehouse()
+    require_warehouse()
     with connect(read_only=True) as con:
         _require(con, "marts", "rpt_metrics_export")
         rows = con.execute(EXPORT_QUERY).fetchall()
@@ -64,7 +59,7 @@ def cmd_metrics_export(args) -> int:
 
 
 def cmd_quarantine(args) -> int:
-    _require_warehouse()
+    require_warehouse()
     with connect(read_only=True) as con:
         _require(con, "raw", "quarantine")
         where, params = [], []
@@ -106,7 +101,7 @@ def cmd_quarantine(args) -> int:
 
 
 def cmd_ledger(args) -> int:
-    _require_warehouse()
+    require_warehouse()
     with connect(read_only=True) as con:
         _require(con, "raw", "file_ledger")
         rows = con.execute(

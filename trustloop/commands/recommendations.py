@@ -8,8 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from trustloop.errors import UserError
-from trustloop.settings import get_settings
+from trustloop.errors import UserError, require_warehouse
 from trustloop.warehouse import connect, table_exists
 
 TABLE = "marts.rpt_autonomy_recommendations"
@@ -42,9 +41,7 @@ def _fmt(value) -> str:
 
 def load_recommendations(action: str | None = None) -> tuple[list[str], list[tuple]]:
     """The recommendation rows (columns CSV_COLUMNS + the EXTRA_COLUMNS the table has), by case type."""
-    settings = get_settings()
-    if not settings.warehouse.exists():
-        raise UserError(f"no warehouse at {settings.warehouse}: run `trustloop run` first")
+    settings = require_warehouse()
     with connect(read_only=True) as con:
         if not table_exists(con, "marts", "rpt_autonomy_recommendations"):
             raise UserError(f"{TABLE} does not exist in {settings.warehouse}: run `trustloop run` first")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from trustloop.errors import UserError
-from trustloop.settings import get_settings
+from trustloop.errors import UserError, require_warehouse
 
 
 def copy_memos(source: Path, target: Path) -> list[Path]:
@@ -33,9 +32,7 @@ def cmd_report(args) -> int:
     from trustloop.reports.scorecard import write_scorecard
     from trustloop.reports.weeks import parse_week
 
-    settings = get_settings()
-    if not settings.warehouse.exists():
-        raise UserError(f"no warehouse at {settings.warehouse}: run `trustloop run` first")
+    settings = require_warehouse()
     try:
         week = parse_week(args.week) if args.week else None
     except ValueError as exc:

@@ -6,8 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from trustloop.errors import UserError
-from trustloop.settings import get_settings
+from trustloop.errors import UserError, require_warehouse
 
 
 def _snapshot_errors():
@@ -77,9 +76,7 @@ def cmd_verify(args) -> int:
     from trustloop.trust.ledger import anchor_path, verify
     from trustloop.warehouse import connect
 
-    settings = get_settings()
-    if not settings.warehouse.exists():
-        raise UserError(f"no warehouse at {settings.warehouse}: run `trustloop run` first")
+    settings = require_warehouse()
     with connect(read_only=True) as con:
         report = verify(con, anchor_path(settings.output_dir, settings.warehouse))
     if args.json:
@@ -92,9 +89,7 @@ def cmd_verify(args) -> int:
 def cmd_erase(args) -> int:
     from trustloop.trust.erase import erase_customer
 
-    settings = get_settings()
-    if not settings.warehouse.exists():
-        raise UserError(f"no warehouse at {settings.warehouse}")
+    settings = require_warehouse()
     report = erase_customer(args.customer, settings)
     print(report.render())
     return 0 if report.ok else 1
