@@ -110,6 +110,8 @@ def ledger_verifies(warehouse: WarehouseResource) -> AssetCheckResult:
             "records": report.records,
             "raw_rows": report.raw_rows,
             "problems": MetadataValue.md("\n".join(f"- {p}" for p in report.problems) or "none"),
+            "anchors_checked": report.anchors_checked,
+            "warnings": MetadataValue.md("\n".join(f"- {w}" for w in report.warnings) or "none"),
         },
     )
 

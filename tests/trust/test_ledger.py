@@ -302,11 +302,40 @@ def test_a_run_over_a_tampered_warehouse_fails(tampered):
     assert "FAILED ledger/records:ledger_verifies" in proc.stdout
 
 
-def test_a_copy_of_the_anchor_file_elsewhere_is_not_needed_to_verify(tampered, tmp_path):
-    warehouse, anchors, _env = tampered
+def test_a_missing_anchor_file_is_a_warning_and_the_ok_says_what_was_not_proven(tampered, tmp_path):
+    warehouse, anchors, env = tampered
+    assert _verify(warehouse, anchors).anchors_checked
     shutil.move(anchors, tmp_path / "elsewhere.jsonl")
     report = _verify(warehouse, anchors)
-    assert report.ok and any("no external anchor" in n for n in report.notes)
+    assert report.ok and not report.anchors_checked
+    assert len(report.warnings) == 1 and "no external anchor file" in report.warnings[0], report.render()
+    proc = run_trustloop(["verify"], env)
+    assert "WARNING: no external anchor file" in proc.stdout
+    assert "NOT proven against the external anchors" in proc.stdout.splitlines()[-1]
+    assert json.loads(run_trustloop(["verify", "--json"], env).stdout)["anchors_checked"] is False
+
+
+def test_a_checkpoint_written_outside_a_run_is_a_warning(tampered):
+    """Records appended and checkpointed without an anchor (as a forger who cannot reach the anchor file
+    would): the chain holds, so it is no proof of tampering, but verify says the tail is unanchored."""
+    warehouse, anchors, _env = tampered
+    execute(
+        warehouse,
+        "insert into raw.tickets select * replace ('T-ADDED' as ticket_id, 99996 as _line, 'side-run' as _run_id) "
+        f"from raw.tickets where ticket_id = '{TICKET}'",
+        f"update raw.tickets set _row_hash = {row_hash_sql('tickets')} where ticket_id = 'T-ADDED'",
+    )
+    con = duckdb.connect(str(warehouse))
+    try:
+        assert append_new_records(con, "side-run", None).appended == 1
+    finally:
+        con.close()
+    report = _verify(warehouse, anchors)
+    assert report.ok and not report.anchors_checked and report.checkpoints == 2 and report.anchors == 1
+    assert report.warnings == [
+        f"1 checkpoint after the last anchored one, of run(s) side-run, has no anchor in {anchors.name} "
+        "(a run stopped between its commit and its anchor, or entries were checkpointed outside a run)"
+    ], report.render()
 
 
 def test_verify_partitions_group_whole_files_in_order():

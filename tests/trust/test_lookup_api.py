@@ -78,6 +78,9 @@ def test_cli_lookup(pii_build):
     assert "flight_change" in autonomy
     assert all(a["current_tier"] in {"shadow", "triage", "suggest", "resolve"} for a in autonomy.values())
     assert result["history"][-1]["score"] == result["score"]
+    # each past week says whether its tier was capped for want of evidence, as the latest does
+    assert result["history"][-1]["is_provisional"] == result["is_provisional"]
+    assert all(isinstance(h["is_provisional"], bool) for h in result["history"])
 
 
 def test_python_lookup_matches_cli(pii_build, monkeypatch):

@@ -334,6 +334,9 @@ class VerifyReport:
     raw_rows: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # what verify could not prove, short of tampering: a missing anchor file, checkpoints left unanchored
+    warnings: list[str] = field(default_factory=list)
+    anchors_checked: bool = False  # every checkpoint was compared with an anchor outside the warehouse
     problem_count: int = 0
     # raw records of a run that stopped before the ledger's append (the next append chains them)
     awaiting_append: int = 0
@@ -364,9 +367,12 @@ class VerifyReport:
             + (f", set-aside rows checked: {self.set_aside_rows}" if self.set_aside_rows else ""),
         ]
         lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  WARNING: {w}" for w in self.warnings]
         if self.ok:
             lines.append("OK: the chain, the checkpoints and every raw record match the ledger"
-                         + (f" (but {self.awaiting_append} not chained yet: see the note)" if self.awaiting_append else ""))
+                         + (f" (but {self.awaiting_append} not chained yet: see the note)" if self.awaiting_append else "")
+                         + ("" if self.anchors_checked or not self.checkpoints
+                            else "; NOT proven against the external anchors: see the warning"))
         else:
             lines.append(f"TAMPERING DETECTED: {self.problem_count} problem(s)")
             lines += [f"  - {p}" for p in self.problems]
@@ -381,7 +387,8 @@ class VerifyReport:
             "problems": self.problems, "notes": self.notes, "awaiting_append": self.awaiting_append,
             "set_aside_rows": self.set_aside_rows, "customer_erasures": self.customer_erasures,
             "customer_erasure_entries": self.customer_erasure_entries, "set_asides": self.set_asides,
-            "set_aside_entries": self.set_aside_entries,
+            "set_aside_entries": self.set_aside_entries, "anchors_checked": self.anchors_checked,
+            "warnings": self.warnings,
         }
 
 
@@ -457,6 +464,49 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _verify_anchors(report: VerifyReport, checkpoints: list[tuple], anchor_file: Path) -> None:
+    """Each anchor outside the warehouse must name a checkpoint inside it, as anchored; a checkpoint
+    after the last anchored one, or a missing anchor file, is a warning: the chain inside the warehouse
+    then proves only itself (a ledger rewritten with its checkpoints recomputed would pass)."""
+    if not anchor_file.exists():
+        if checkpoints:
+            report.warnings.append(
+                f"no external anchor file at {anchor_file}: the {_count(len(checkpoints), 'checkpoint')} could not be "
+                "compared with their anchors (restore the file from a backup, or keep the output folder with the "
+                "warehouse)")
+        else:
+            report.notes.append(f"no external anchor file at {anchor_file}")
+        return
+    by_hash = {c[6]: c for c in checkpoints}
+    position = {c[6]: i for i, c in enumerate(checkpoints)}
+    last_anchored = -1
+    for n, line in enumerate(anchor_file.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        report.anchors += 1
+        try:
+            anchor = json.loads(line)
+        except ValueError:
+            report.problem(f"{anchor_file.name} line {n}: not JSON")
+            continue
+        cp = by_hash.get(anchor.get("chain_hash"))
+        if cp is None or cp[1] != anchor.get("last_seq") or cp[2] != anchor.get("head_hash"):
+            report.problem(f"{anchor_file.name} line {n}: checkpoint of run {anchor.get('run_id')} is not in the "
+                           "warehouse as anchored (the ledger was rewritten or a checkpoint removed)")
+            continue
+        last_anchored = max(last_anchored, position[cp[6]])
+    # the checkpoint chain links each checkpoint to the one before: an anchored one vouches for all before it
+    unanchored = checkpoints[last_anchored + 1:]
+    if unanchored:
+        report.warnings.append(
+            f"{_count(len(unanchored), 'checkpoint')} after the last anchored one, of run(s) "
+            f"{', '.join(str(c[0]) for c in unanchored[:3])}{' ...' if len(unanchored) > 3 else ''}, "
+            f"{'has' if len(unanchored) == 1 else 'have'} no anchor in {anchor_file.name} (a run stopped between "
+            "its commit and its anchor, or entries were checkpointed outside a run)")
+    else:
+        report.anchors_checked = True
+
+
 def verify(con: duckdb.DuckDBPyConnection, anchor_file: Path | None = None) -> VerifyReport:
     """Check the ledger chains, the checkpoints, the anchors and every raw row against the ledger."""
     report = VerifyReport()
@@ -497,24 +547,8 @@ def verify(con: duckdb.DuckDBPyConnection, anchor_file: Path | None = None) -> V
     if report.records and (not checkpoints or max(c[1] for c in checkpoints) < report.records):
         report.problem("ledger.records: entries after the last checkpoint (appended outside a run)")
 
-    # anchors outside the warehouse
-    if anchor_file is not None and anchor_file.exists():
-        by_hash = {c[6]: c for c in checkpoints}
-        for n, line in enumerate(anchor_file.read_text().splitlines(), 1):
-            if not line.strip():
-                continue
-            report.anchors += 1
-            try:
-                anchor = json.loads(line)
-            except ValueError:
-                report.problem(f"{anchor_file.name} line {n}: not JSON")
-                continue
-            cp = by_hash.get(anchor.get("chain_hash"))
-            if cp is None or cp[1] != anchor.get("last_seq") or cp[2] != anchor.get("head_hash"):
-                report.problem(f"{anchor_file.name} line {n}: checkpoint of run {anchor.get('run_id')} is not in the "
-                               "warehouse as anchored (the ledger was rewritten or a checkpoint removed)")
-    elif anchor_file is not None:
-        report.notes.append(f"no external anchor file at {anchor_file}")
+    if anchor_file is not None:
+        _verify_anchors(report, checkpoints, anchor_file)
 
     _verify_raw(con, report, has_erasures)
     _verify_set_aside(con, report, has_erasures)

@@ -159,7 +159,13 @@ def lookup_in(con: duckdb.DuckDBPyConnection, agent_id: str, source: Source | No
         },
         "tier_cutoffs": TIER_CUTOFFS,
         "history": [
-            {"week_start": r["week_start"], "score": r["score"], "tier": r["tier"]} for r in reversed(rows)
+            {
+                "week_start": r["week_start"],
+                "score": r["score"],
+                "tier": r["tier"],
+                "is_provisional": r["is_provisional"],
+            }
+            for r in reversed(rows)
         ],
         "autonomy": _autonomy(con, agent_id),
         "policy_version": meta.get("policy_version"),
