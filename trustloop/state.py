@@ -21,6 +21,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from trustloop.settings import PROJECT_DIR, Settings
@@ -96,9 +98,30 @@ def record_success(settings: Settings, fingerprint: dict, run_id: str) -> None:
     path = state_file(settings)
     state = {"run_id": run_id, "fingerprint": fingerprint, "warehouse": _warehouse_stamp(settings),
              "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    _write_state(path, state)
+
+
+def _write_state(path: Path, state: dict) -> None:
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state))
     os.replace(tmp, path)
+
+
+@contextmanager
+def keeping_current(settings: Settings) -> Iterator[None]:
+    """Around a write that changes no evidence (``quality --validate`` appends its results): a warehouse
+    current before it is still current after it, so the next run stays a no-op. A warehouse not current
+    before (or a write that fails) is left as it was: the next run is a real one."""
+    path = state_file(settings)
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        state = None
+    current = bool(state) and state.get("warehouse") is not None and state["warehouse"] == _warehouse_stamp(settings)
+    yield
+    if current:
+        state["warehouse"] = _warehouse_stamp(settings)
+        _write_state(path, state)
 
 
 def forget(settings: Settings) -> None:

@@ -40,6 +40,12 @@ def test_second_run_and_redelivered_copy_change_nothing(tmp_path):
     assert snapshot(warehouse) == first
     assert query(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)") == raw_counts
 
+    # validating the suites again appends results but changes no evidence: the next run is still a no-op
+    validations = query(warehouse, "select count(*) from quality.validation_results")[0][0]
+    run_trustloop(["quality", "--validate"], env)
+    assert query(warehouse, "select count(*) from quality.validation_results")[0][0] > validations
+    assert "up to date - nothing changed since run" in run_trustloop(["run"], env).stdout
+
     # a forced re-run that finds only re-deliveries: a copy under a new name (skipped by its content hash)
     # and the same rows in a renamed *and* edited file (one extra blank line: read, every row a duplicate)
     shutil.copy(landing / "agent_logs" / "events_1.jsonl", landing / "agent_logs" / "events_1_copy.jsonl")
@@ -100,8 +106,23 @@ def test_what_makes_the_next_run_a_real_one(conformance_build, tmp_path, monkeyp
     # another calendar week (the scorecard's latest complete week follows it)
     assert up_to_date(settings, inputs_fingerprint(settings, today=dt.date(2031, 1, 6))) is None
 
+    # a write that changes no evidence, under keeping_current (as `quality --validate` does): still current
+    from trustloop.state import keeping_current
+
+    with keeping_current(settings):
+        con = duckdb.connect(str(settings.warehouse))
+        con.execute("create table main.results_like as select 1 as x")
+        con.close()
+    assert up_to_date(settings, inputs_fingerprint(settings)) == "run-1"
+
     # the warehouse written outside a recorded run (a hand edit, an erase)
     con = duckdb.connect(str(settings.warehouse))
     con.execute("drop table marts.rpt_metrics_export")
     con.close()
+    assert up_to_date(settings, inputs_fingerprint(settings)) is None
+    # ... and keeping_current does not bless a change made before it
+    with keeping_current(settings):
+        con = duckdb.connect(str(settings.warehouse))
+        con.execute("create table main.scratch as select 1 as x")
+        con.close()
     assert up_to_date(settings, inputs_fingerprint(settings)) is None

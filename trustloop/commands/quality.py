@@ -103,7 +103,10 @@ def cmd_quality(args) -> int:
         suites = None
         if args.suite:
             suites = [s for s in SUITES if s.name in args.suite]
-        with run_lock(settings.lock_file, settings.lock_timeout):
+        from trustloop.state import keeping_current
+
+        # the results are appended to the warehouse, the evidence is untouched: a no-op run stays one
+        with run_lock(settings.lock_file, settings.lock_timeout), keeping_current(settings):
             run_suites(suites)
     if not settings.warehouse.exists():
         raise UserError(f"no warehouse at {settings.warehouse}: run `trustloop run` first")
