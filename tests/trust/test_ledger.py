@@ -385,3 +385,40 @@ def test_file_by_file_verification_finds_what_the_whole_join_finds(tampered, mon
     assert by_file.problems == whole.problems and by_file.problem_count == whole.problem_count == 4, whole.render()
     assert sum("not in the ledger (inserted)" in p for p in by_file.problems) == 2  # the moved row, the forged one
     assert sum("(deleted)" in p for p in by_file.problems) == 2  # the moved row's old place, ev-pii-0007
+
+
+class _CommitFails:
+    """A DuckDB connection whose next COMMIT fails (as a full disk or a killed process would make it)."""
+
+    def __init__(self, con):
+        self._con = con
+
+    def execute(self, sql, *args):
+        if sql.strip().lower() == "commit":
+            raise duckdb.IOException("commit failed (planted)")
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def test_a_set_aside_whose_commit_fails_leaves_no_anchor(tampered):
+    """The erasure log's checkpoint is anchored only once its transaction committed: an anchor of a
+    checkpoint rolled back would make the next verify report tampering that never happened."""
+    from trustloop.ingest.set_aside import set_aside_rows
+
+    warehouse, anchors, _env = tampered
+    before = anchors.read_text()
+    con = duckdb.connect(str(warehouse))
+    try:
+        with pytest.raises(duckdb.IOException, match="planted"):
+            set_aside_rows(_CommitFails(con), "tickets", [TICKET], [], "test", "set-aside-fails", anchors)
+        assert con.execute("select count(*) from raw.tickets where ticket_id = ?", [TICKET]).fetchone()[0] > 0
+        report = set_aside_rows(con, "tickets", [TICKET], [], "test", "set-aside-ok", anchors)
+    finally:
+        con.close()
+    assert len(report.rows) > 0
+    added = anchors.read_text()[len(before):].splitlines()
+    assert anchors.read_text().startswith(before) and len(added) == 1 and '"set-aside-ok"' in added[0]
+    verified = _verify(warehouse, anchors)
+    assert verified.ok and verified.anchors_checked and verified.set_asides == 1, verified.render()

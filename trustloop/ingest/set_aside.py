@@ -27,7 +27,7 @@ import duckdb
 from trustloop.ingest.contract import SOURCES
 from trustloop.locking import run_lock
 from trustloop.settings import Settings, get_settings
-from trustloop.trust.ledger import anchor_path, append_erasures, ensure_ledger_schema
+from trustloop.trust.ledger import anchor_path, append_erasures, ensure_ledger_schema, write_anchor
 from trustloop.warehouse import connect
 
 SUBJECT = "set-aside"  # the erasure log's subject of these entries (an erasure names a customer's SHA-256)
@@ -157,11 +157,13 @@ def set_aside_rows(con: duckdb.DuckDBPyConnection, source: str, keys: list[str],
              "line": line, "ledger_seq": seq, "action": "set_aside", "row_hash_before": row_hash}
             for key, file, line, row_hash, _raw, seq in chosen
         ]
-        append_erasures(con, entries, set_aside_id, anchor_file)
+        checkpoint = append_erasures(con, entries, set_aside_id)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    if anchor_file is not None:
+        write_anchor(anchor_file, checkpoint)
     return report
 
 

@@ -38,7 +38,13 @@ import duckdb
 
 from trustloop.locking import run_lock
 from trustloop.settings import Settings, get_settings
-from trustloop.trust.ledger import anchor_path, append_erasures, ensure_ledger_schema, row_hash_sql
+from trustloop.trust.ledger import (
+    anchor_path,
+    append_erasures,
+    ensure_ledger_schema,
+    row_hash_sql,
+    write_anchor,
+)
 from trustloop.trust.privacy import redact_pii
 from trustloop.warehouse import configure, connect, table_exists
 
@@ -333,11 +339,12 @@ def erase_customer(customer_id: str, settings: Settings | None = None, rebuild: 
             plan = plan_and_apply(con, customer_id, erasure_id)
             con.execute("begin transaction")
             try:
-                append_erasures(con, plan.entries, erasure_id, anchors)
+                checkpoint = append_erasures(con, plan.entries, erasure_id)
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
                 raise
+            write_anchor(anchors, checkpoint)
         # nothing removed from raw and no table names the id (marts left by an earlier erasure whose rebuild
         # failed would): the layers above raw are as a rebuild would make them
         found = bool(plan.entries) or bool(

@@ -301,9 +301,10 @@ def write_anchor(anchor_file: Path, checkpoint: dict) -> None:
         handle.write(json.dumps(checkpoint, sort_keys=True) + "\n")
 
 
-def append_erasures(con: duckdb.DuckDBPyConnection, entries: list[dict], run_id: str,
-                    anchor_file: Path | None = None) -> int:
-    """Append erasure-log entries (hash-chained) and a checkpoint; inside the caller's transaction."""
+def append_erasures(con: duckdb.DuckDBPyConnection, entries: list[dict], run_id: str) -> dict:
+    """Append erasure-log entries (hash-chained) and a checkpoint, inside the caller's transaction; returns the
+    checkpoint, which the caller anchors (``write_anchor``) once the transaction has committed: an anchor
+    written before, of a transaction that then failed, would name a checkpoint that never was."""
     ensure_ledger_schema(con)
     last_seq, prev = _head(con, "erasures")
     now = _now()
@@ -316,10 +317,7 @@ def append_erasures(con: duckdb.DuckDBPyConnection, entries: list[dict], run_id:
             values + [now, prev, digest],
         )
         prev = digest
-    checkpoint = _write_checkpoint(con, run_id, None, 0, now)
-    if anchor_file is not None:
-        write_anchor(anchor_file, checkpoint)
-    return len(entries)
+    return _write_checkpoint(con, run_id, None, 0, now)
 
 
 # ------------------------------------------------------------------ verify
