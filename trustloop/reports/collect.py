@@ -411,13 +411,14 @@ def _quality(con) -> dict[str, Any]:
             "time_column": ts,
             "success_column": success_col,
             "rows": rows,
+            "expectations": expectations,
             "checked": len(expectations),
+            # every failed row, the per-file details included: the scorecard lists them all
             "failed": [r for r in rows if success_col and r[success_col] is False],
         }
         # a failed check of a non-blocking suite (drift, coverage of optional fields) is a warning: the
         # evidence stands; older results without the column count as blocking
-        failed = out["validation"]["failed"]
-        failed = [r for r in failed if r.get("subject") is None]
+        failed = [r for r in expectations if success_col and r[success_col] is False]
         out["validation"]["blocking_failed"] = [r for r in failed if r.get("blocking", True) is not False]
         out["validation"]["warnings"] = [r for r in failed if r.get("blocking", True) is False]
     else:

@@ -144,12 +144,13 @@ def ci_text(lower: float | None, upper: float | None) -> str:
     return f"95% CI {min(max(lower, 0.0), 1.0) * 100:.1f}–{min(max(upper, 0.0), 1.0) * 100:.1f}%"
 
 
+def _signed(v: float, unit_before: str = "", unit_after: str = "") -> str:
+    """A number to two decimals with a typographic minus sign (U+2212) before any unit: −EUR 1,200.00, −0.40×."""
+    return f"{'−' if v < 0 else ''}{unit_before}{abs(v):,.2f}{unit_after}"
+
+
 def money(value: Any, currency: str | None) -> str:
-    if value is None:
-        return "—"
-    v = float(value)
-    sign = "−" if v < 0 else ""
-    return f"{sign}{currency + ' ' if currency else ''}{abs(v):,.2f}"
+    return "—" if value is None else _signed(float(value), currency + " " if currency else "")
 
 
 def hours(value: Any) -> str:
@@ -157,10 +158,7 @@ def hours(value: Any) -> str:
 
 
 def ratio(value: Any) -> str:
-    if value is None:
-        return "—"
-    v = float(value)
-    return f"{'−' if v < 0 else ''}{abs(v):,.2f}×"  # the minus sign money() writes
+    return "—" if value is None else _signed(float(value), unit_after="×")
 
 
 def count(value: Any) -> str:
@@ -675,9 +673,7 @@ def _quality_section(data: dict[str, Any]) -> str:
     else:
         suite_col, ok_col = v["suite_column"], v["success_column"]
         per_suite: dict[str, list[int]] = {}
-        for r in v["rows"]:
-            if r.get("subject") is not None:  # a per-file result of an expectation (listed below when it fails)
-                continue
+        for r in v["expectations"]:  # a rule's per-file results are listed below when they fail, not counted
             s = per_suite.setdefault(str(r.get(suite_col) if suite_col else "checks"), [0, 0])
             s[0] += 1
             s[1] += bool(ok_col and r.get(ok_col))
