@@ -305,6 +305,7 @@ def test_a_run_over_a_tampered_warehouse_fails(tampered):
 def test_a_missing_anchor_file_is_a_warning_and_the_ok_says_what_was_not_proven(tampered, tmp_path):
     warehouse, anchors, env = tampered
     assert _verify(warehouse, anchors).anchors_checked
+    assert run_trustloop(["verify", "--strict"], env).returncode == 0  # nothing to warn of: strict passes
     shutil.move(anchors, tmp_path / "elsewhere.jsonl")
     report = _verify(warehouse, anchors)
     assert report.ok and not report.anchors_checked
@@ -313,6 +314,8 @@ def test_a_missing_anchor_file_is_a_warning_and_the_ok_says_what_was_not_proven(
     assert "WARNING: no external anchor file" in proc.stdout
     assert "NOT proven against the external anchors" in proc.stdout.splitlines()[-1]
     assert json.loads(run_trustloop(["verify", "--json"], env).stdout)["anchors_checked"] is False
+    strict = run_trustloop(["verify", "--strict"], env, check=False)
+    assert strict.returncode == 1 and "WARNING: no external anchor file" in strict.stdout
 
 
 def test_a_checkpoint_written_outside_a_run_is_a_warning(tampered):

@@ -83,7 +83,7 @@ def cmd_verify(args) -> int:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         print(report.render())
-    return 0 if report.ok else 1
+    return 0 if report.ok and not (args.strict and report.warnings) else 1
 
 
 def cmd_erase(args) -> int:
@@ -121,6 +121,9 @@ def register(sub) -> None:
 
     verify = sub.add_parser("verify", help="check the warehouse against the tamper-evident ledger")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument("--strict", action="store_true",
+                        help="exit 1 on a warning too (no anchor file, a checkpoint without its anchor): for "
+                        "audits that must prove the ledger against its anchors")
     verify.set_defaults(handler=cmd_verify)
 
     erase = sub.add_parser(
