@@ -20,7 +20,9 @@ def _one_error_line(proc) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("args", [["quarantine"], ["quarantine", "--set-aside"], ["ledger"]])
+@pytest.mark.parametrize("args", [["quarantine"], ["quarantine", "--set-aside"], ["ledger"], ["quality"],
+                                  ["quality", "--validate"],
+                                  ["set-aside", "agent_logs", "--key", "ev-1", "--reason", "resent"]])
 def test_reading_commands_without_a_warehouse_say_so(tmp_path, args):
     env = trustloop_env(tmp_path)
     proc = run_trustloop(args, env, check=False)

@@ -52,12 +52,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_set_aside(args) -> int:
-    from trustloop.errors import UserError
+    from trustloop.errors import UserError, require_warehouse
     from trustloop.ingest.set_aside import NothingToSetAside, parse_row, set_aside
 
-    settings = get_settings()
-    if not settings.warehouse.exists():
-        raise UserError(f"no warehouse at {settings.warehouse}")
+    settings = require_warehouse()
     try:
         rows = [parse_row(text) for text in args.row or []]
         report = set_aside(args.source, args.key or [], rows, args.reason, settings, rebuild=not args.no_rebuild,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from trustloop.errors import UserError
-from trustloop.settings import get_settings
+from trustloop.errors import UserError, require_warehouse
 from trustloop.warehouse import connect, table_exists
 
 RESULTS_TABLE = "quality.validation_results"
@@ -92,14 +91,12 @@ def render(results: dict[str, list[dict]], *, show_all: bool = False, docs: str 
 
 
 def cmd_quality(args) -> int:
-    settings = get_settings()
+    settings = require_warehouse()
     if args.validate:
         from expectations.runner import run_suites
         from expectations.suites import SUITES
         from trustloop.locking import run_lock
 
-        if not settings.warehouse.exists():
-            raise UserError(f"no warehouse at {settings.warehouse}: run `trustloop run` first")
         suites = None
         if args.suite:
             suites = [s for s in SUITES if s.name in args.suite]
@@ -108,8 +105,6 @@ def cmd_quality(args) -> int:
         # the results are appended to the warehouse, the evidence is untouched: a no-op run stays one
         with run_lock(settings.lock_file, settings.lock_timeout), keeping_current(settings):
             run_suites(suites)
-    if not settings.warehouse.exists():
-        raise UserError(f"no warehouse at {settings.warehouse}: run `trustloop run` first")
     with connect(read_only=True) as con:
         if not table_exists(con, "quality", "validation_results"):
             raise UserError(
