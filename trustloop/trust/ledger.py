@@ -475,8 +475,7 @@ def _verify_anchors(report: VerifyReport, checkpoints: list[tuple], anchor_file:
         else:
             report.notes.append(f"no external anchor file at {anchor_file}")
         return
-    by_hash = {c[6]: c for c in checkpoints}
-    position = {c[6]: i for i, c in enumerate(checkpoints)}
+    by_hash = {c[6]: (i, c) for i, c in enumerate(checkpoints)}  # chain hash -> (position in the chain, checkpoint)
     last_anchored = -1
     for n, line in enumerate(anchor_file.read_text().splitlines(), 1):
         if not line.strip():
@@ -487,12 +486,12 @@ def _verify_anchors(report: VerifyReport, checkpoints: list[tuple], anchor_file:
         except ValueError:
             report.problem(f"{anchor_file.name} line {n}: not JSON")
             continue
-        cp = by_hash.get(anchor.get("chain_hash"))
+        i, cp = by_hash.get(anchor.get("chain_hash"), (None, None))
         if cp is None or cp[1] != anchor.get("last_seq") or cp[2] != anchor.get("head_hash"):
             report.problem(f"{anchor_file.name} line {n}: checkpoint of run {anchor.get('run_id')} is not in the "
                            "warehouse as anchored (the ledger was rewritten or a checkpoint removed)")
             continue
-        last_anchored = max(last_anchored, position[cp[6]])
+        last_anchored = max(last_anchored, i)
     # the checkpoint chain links each checkpoint to the one before: an anchored one vouches for all before it
     unanchored = checkpoints[last_anchored + 1:]
     if unanchored:
