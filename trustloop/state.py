@@ -113,11 +113,8 @@ def keeping_current(settings: Settings) -> Iterator[None]:
     current before it is still current after it, so the next run stays a no-op. A warehouse not current
     before (or a write that fails) is left as it was: the next run is a real one."""
     path = state_file(settings)
-    try:
-        state = json.loads(path.read_text())
-    except (OSError, ValueError):
-        state = None
-    current = bool(state) and state.get("warehouse") is not None and state["warehouse"] == _warehouse_stamp(settings)
+    state = _read_state(path)
+    current = state is not None and _warehouse_untouched(state, settings)
     yield
     if current:
         state["warehouse"] = _warehouse_stamp(settings)
@@ -131,13 +128,22 @@ def forget(settings: Settings) -> None:
 
 def up_to_date(settings: Settings, fingerprint: dict) -> str | None:
     """The run id of the last successful run when nothing changed since it; else None."""
-    path = state_file(settings)
+    state = _read_state(state_file(settings))
+    if state is None or state.get("fingerprint", {}).get("digest") != fingerprint["digest"]:
+        return None
+    if not _warehouse_untouched(state, settings):
+        return None
+    return state.get("run_id")
+
+
+def _read_state(path: Path) -> dict | None:
     try:
         state = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if state.get("fingerprint", {}).get("digest") != fingerprint["digest"]:
-        return None
-    if state.get("warehouse") is None or state.get("warehouse") != _warehouse_stamp(settings):
-        return None
-    return state.get("run_id")
+    return state if isinstance(state, dict) else None
+
+
+def _warehouse_untouched(state: dict, settings: Settings) -> bool:
+    """The warehouse file is as the recorded run (or a write kept current since) left it."""
+    return state.get("warehouse") is not None and state["warehouse"] == _warehouse_stamp(settings)
