@@ -243,3 +243,25 @@ def test_negative_money_and_ratios_share_one_minus_sign():
     from trustloop.reports.render import money, ratio
 
     assert (money(-1146.77, "USD"), ratio(-14.55), ratio(2.5)) == ("−USD 1,146.77", "−14.55×", "2.50×")
+
+
+def test_rates_near_one_are_plotted_on_an_axis_that_starts_near_them():
+    from trustloop.reports.charts import Point, high_rate_domain, interval_plot
+
+    releases = [Point("2026.05.1", 0.969, 0.961, 0.975), Point("2026.07.2", 0.923, 0.914, 0.931)]
+    assert high_rate_domain(releases) == pytest.approx((0.9, 1.0))
+    assert high_rate_domain([Point("a", 0.55, 0.41, 0.68)]) == pytest.approx((0.4, 1.0))
+    assert high_rate_domain([Point("a", 1.0, 1.0, 1.0)]) == pytest.approx((0.9, 1.0))  # never a zero-width axis
+    assert high_rate_domain([Point("a", 0.02, 0.0, 0.1)]) == (0.0, 1.0)
+    assert high_rate_domain([Point("a", None)]) == (0.0, 1.0)
+    svg = interval_plot(releases, "pass rate by release", domain=high_rate_domain(releases))
+    assert [t.split(">")[-1] for t in svg.split("</text>") if 'class="axis"' in t] == ["90.0%", "95.0%", "100.0%"]
+
+
+def test_the_scorecard_zooms_its_pass_rate_and_agreement_plots(report_build):
+    html = report_build.scorecard.read_text()
+    for title in ("Pact pass rate by release of", "agreement rate by pact dimension"):
+        at = html.index(f'aria-label="{title}')
+        svg = html[at:html.index("</svg>", at)]
+        first_tick = svg.split('class="axis"')[1].split(">")[1].split("<")[0]
+        assert first_tick != "0.0%" and first_tick.endswith("0.0%"), first_tick

@@ -7,6 +7,7 @@ stays legible.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -41,6 +42,17 @@ def _domain(points: Sequence[Point], domain: tuple[float, float] | None) -> tupl
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     return min(lo, 0.0), hi
+
+
+def high_rate_domain(points: Sequence[Point], step: float = 0.1) -> tuple[float, float]:
+    """The axis of a rate that sits near 100 % (pass and agreement rates): from the lowest value or
+    lower bound, rounded down to a multiple of ``step``, to 1. On a 0-100 % axis rates of 92-97 % and
+    their intervals would be one blot; the axis labels its start, so the zoom is never hidden."""
+    values = [v for p in points for v in (p.value, p.lower) if v is not None]
+    if not values:
+        return 0.0, 1.0
+    lo = math.floor(min(values) / step + 1e-9) * step
+    return max(0.0, min(lo, 1.0 - step)), 1.0
 
 
 def sparkline(

@@ -20,7 +20,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from trustloop.reports.charts import Point, grouped_bars, interval_plot, sparkline
+from trustloop.reports.charts import Point, grouped_bars, high_rate_domain, interval_plot, sparkline
 from trustloop.reports.collect import DIMENSIONS, HANDLING_MODES
 
 METRIC_LABELS = {
@@ -451,7 +451,7 @@ def _versions_section(data: dict[str, Any]) -> str:
             pts = [Point(v["version"] or "unknown", *(
                 (v["metrics"][metric]["value"], v["metrics"][metric]["lower"], v["metrics"][metric]["upper"])
                 if v["metrics"][metric] else (None, None, None))) for v in rows]
-            domain = (0.0, 1.0) if metric == "pact_pass_rate" else (0.0, max(
+            domain = high_rate_domain(pts) if metric == "pact_pass_rate" else (0.0, max(
                 [p.upper for p in pts if p.upper is not None] + [0.05]))
             charts.append(f"<div><div class=\"note\">{escape(METRIC_LABELS[metric])} by release</div>"
                           + interval_plot(pts, f"{METRIC_LABELS[metric]} by release of {agent}", width=380,
@@ -529,13 +529,14 @@ def _judge_section(data: dict[str, Any]) -> str:
     if not by_dim:
         body = unavailable(f"No case was judged by both evaluators in the {meta['window_weeks']} weeks to this week.")
     else:
+        agreement = [Point(DIMENSION_LABELS.get(r["dimension"], r["dimension"]), r["agreement_rate"],
+                           r["agreement_lower"], r["agreement_upper"]) for r in by_dim]
         body = (
             "<div class=\"scroll\"><table><thead>" + head + "</thead><tbody>"
             + "".join(row(r, DIMENSION_LABELS.get(r["dimension"], r["dimension"])) for r in by_dim)
             + "</tbody></table></div>"
-            + interval_plot([Point(DIMENSION_LABELS.get(r["dimension"], r["dimension"]), r["agreement_rate"],
-                                   r["agreement_lower"], r["agreement_upper"]) for r in by_dim],
-                            "agreement rate by pact dimension with 95% interval")
+            + interval_plot(agreement, "agreement rate by pact dimension with 95% interval",
+                            domain=high_rate_domain(agreement))
         )
         if judge["by_case_type"]:
             body += ("<h3>By case type (all dimensions)</h3><div class=\"scroll\"><table><thead>"
