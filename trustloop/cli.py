@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "trustloop.commands.report",  # report (scorecard, memos, finance export)
     "trustloop.commands.quality",  # quality (latest Great Expectations results, Data Docs)
     "trustloop.commands.recommendations",  # recommendations (autonomy: promote / hold / demote)
+    "trustloop.commands.controls",  # controls (the control map: pact -> tables -> checks)
     "trustloop.commands.dev",  # docs (dbt docs site), ui (Dagster UI)
     "trustloop.commands.spark",  # spark build (the dbt project on Apache Spark; needs the spark extra)
 ]

@@ -14,12 +14,14 @@ A new model lands in the right half by its lineage alone.
 
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.resources import dbt_project, ensure_manifest, keep_dbt_state
+from orchestration.resources import WarehouseResource, dbt_project, ensure_manifest, keep_dbt_state
+from trustloop.controls import dbt_tests
 
 LAYER_GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
 
@@ -50,10 +52,32 @@ translator = TrustloopTranslator(settings=DagsterDbtTranslatorSettings(enable_as
 DBT_BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource):
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     invocation = dbt.cli(DBT_BUILD_ARGS, context=context)
-    yield from invocation.stream()
-    keep_dbt_state(invocation.target_path)
+    try:
+        yield from invocation.stream()
+    except Exception:
+        try:  # a failed test is the outcome most worth keeping, but never in place of dbt's own error
+            _record_tests(context, warehouse, invocation.target_path)
+        except Exception as exc:  # noqa: BLE001 - logged, and dbt's error is the one raised
+            context.log.warning(f"the dbt test outcomes of this step were not kept: {exc}")
+        raise
+    else:
+        _record_tests(context, warehouse, invocation.target_path)
+    finally:
+        keep_dbt_state(invocation.target_path)
+
+
+def _record_tests(context: AssetExecutionContext, warehouse: WarehouseResource, target_path: Path) -> None:
+    """Keep the invocation's data-test outcomes in quality.dbt_test_results (read by the control map)."""
+    folder = target_path if target_path.is_absolute() else Path(dbt_project.project_dir) / target_path
+    rows = dbt_tests.read_invocation(folder)
+    con = warehouse.connect()
+    try:
+        written = dbt_tests.record(con, context.run_id, rows)
+    finally:
+        con.close()
+    context.log.info(f"{written} dbt test outcome(s) kept in {dbt_tests.TABLE}")
 
 
 # the models that read the risk model's predictions, and everything built on them
@@ -67,9 +91,9 @@ DECISIONS_SELECT = "source:ml+"
     name="trustloop_dbt",
     exclude=DECISIONS_SELECT,
 )
-def trustloop_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
+def trustloop_dbt(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build the evidence models and run their tests (unit tests run in the test suite, not here)."""
-    yield from _build(context, dbt)
+    yield from _build(context, dbt, warehouse)
 
 
 @dbt_assets(
@@ -79,6 +103,6 @@ def trustloop_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
     name="trustloop_dbt_decisions",
     select=DECISIONS_SELECT,
 )
-def trustloop_dbt_decisions(context: AssetExecutionContext, dbt: DbtCliResource):
+def trustloop_dbt_decisions(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Build the models downstream of ml.case_predictions (risk per case type, recommendations) and test them."""
-    yield from _build(context, dbt)
+    yield from _build(context, dbt, warehouse)

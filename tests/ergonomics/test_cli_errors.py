@@ -21,7 +21,7 @@ def _one_error_line(proc) -> str:
 
 
 @pytest.mark.parametrize("args", [["quarantine"], ["quarantine", "--set-aside"], ["ledger"], ["quality"],
-                                  ["quality", "--validate"],
+                                  ["quality", "--validate"], ["controls"],
                                   ["set-aside", "agent_logs", "--key", "ev-1", "--reason", "resent"]])
 def test_reading_commands_without_a_warehouse_say_so(tmp_path, args):
     env = trustloop_env(tmp_path)

@@ -25,6 +25,7 @@ EXPOSURES = {
     "autonomy_recommendations": {"rpt_autonomy_recommendations"},
     "metrics_export": {"rpt_metrics_export"},
     "trust_lookup": {"rpt_agent_scores"},
+    "control_map": {"dim_case_type_pacts", "fct_evaluations", "fct_autonomy_evidence", "rpt_autonomy_recommendations"},
 }
 
 

@@ -24,6 +24,9 @@ def test_report_command_writes_scorecard_memos_and_finance_export(report_build):
     assert "scorecard for week 2026-W47 (2026-11-16 to 2026-11-22)" in report_build.stdout
     for name in ("roi_monthly.csv", "roi_total.csv", "roi_assumptions.csv", "roi.xlsx"):
         assert (out / "finance" / name).stat().st_size > 100
+    assert f"control map: control_map.csv, control_map.html in {out / 'controls'}" in report_build.stdout
+    case_types = query(report_build.warehouse, "select count(*) from marts.rpt_autonomy_recommendations")[0][0]
+    assert (out / "controls" / "control_map.html").read_text().count("<tr data-control=") == 9 * case_types
     html = report_build.scorecard.read_text()
     links = [e.attrs["href"] for e in parse(html).elements if e.tag == "a" and e.attrs.get("href", "").startswith("memos/")]
     changes = query(report_build.warehouse, "select count(*) from marts.rpt_autonomy_recommendations "

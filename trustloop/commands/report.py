@@ -1,4 +1,4 @@
-"""`trustloop report`: the weekly scorecard, the approval memos and the finance export, to a folder."""
+"""`trustloop report`: the weekly scorecard, the approval memos, the finance export and the control map, to a folder."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def memo_count(files: list[Path]) -> int:
 
 
 def cmd_report(args) -> int:
+    from trustloop.commands.controls import load_control_map
+    from trustloop.controls.control_map import write as write_control_map
     from trustloop.finance.export import write_finance_export
     from trustloop.reports.scorecard import write_scorecard
     from trustloop.reports.weeks import parse_week
@@ -44,11 +46,13 @@ def cmd_report(args) -> int:
         finance = write_finance_export(out / "finance", settings=settings)
     except LookupError as exc:
         raise UserError(str(exc)) from exc
+    controls = write_control_map(out / "controls", load_control_map())
     meta = scorecard.data["meta"]
     print(f"scorecard for week {scorecard.week_label} ({meta['week_start']} to {meta['week_end']}): {scorecard.path}")
     print(f"approval memos: {memo_count(memos)} ({len(memos)} files) copied to {out / 'memos'}" if memos else
           f"approval memos: none in {settings.reports_dir / 'memos'}")
     print(f"finance export: {', '.join(p.name for p in finance.files)} in {finance.folder}")
+    print(f"control map: {', '.join(p.name for p in controls)} in {out / 'controls'}")
     return 0
 
 
@@ -67,9 +71,10 @@ def _week_arg(text: str) -> str:
 def register(sub) -> None:
     report = sub.add_parser(
         "report",
-        help="write the weekly scorecard, the approval memos and the finance export to a folder",
-        description="Write the scorecard (one offline HTML file), copy the approval memos and write finance's ROI "
-        "tables (CSV and .xlsx) for the latest complete ISO week, or the week given.",
+        help="write the weekly scorecard, the approval memos, the finance export and the control map to a folder",
+        description="Write the scorecard (one offline HTML file), copy the approval memos, write finance's ROI "
+        "tables (CSV and .xlsx) for the latest complete ISO week, or the week given, and the control map "
+        "(controls/control_map.csv and .html, as `trustloop controls --out`).",
     )
     report.add_argument("--out", required=True, help="folder to write to (created)")
     report.add_argument(
