@@ -154,3 +154,23 @@ def test_a_failing_test_is_kept_and_the_map_shows_it(conformance_build, quality_
     html = control_map.render_html(built)
     assert '<td class="bad">fail</td>' in html and '<td class="bad">skipped</td>' in html
     assert "ml.case_predictions</code></a> <span class=\"bad\">2 passed, 1 not passed</span>" in html
+
+
+def test_report_links_the_control_map_or_says_why_there_is_none(demo_build, tmp_path):
+    from tests.reporting.page_checks import parse
+
+    warehouse, env, _ = demo_build
+    proc = run_trustloop(["report", "--out", str(tmp_path / "out")], env)
+    html = next((tmp_path / "out").glob("scorecard_*.html")).read_text()
+    links = [e.attrs["href"] for e in parse(html).elements if e.tag == "a" and "controls" in e.attrs.get("class", "")]
+    assert links == ["controls/control_map.html"] and (tmp_path / "out" / links[0]).is_file()
+    assert "control map: control_map.csv, control_map.html in" in proc.stdout
+
+    bare = copy_warehouse(warehouse, tmp_path / "bare" / "warehouse.duckdb")
+    execute(bare, "drop table marts.rpt_autonomy_recommendations")
+    proc = run_trustloop(["report", "--out", str(tmp_path / "bare_out")],
+                         dict(env, TRUSTLOOP_WAREHOUSE=str(bare)))
+    assert proc.stdout.rstrip().endswith("control map: not written (marts.rpt_autonomy_recommendations does not "
+                                         "exist: run `trustloop run` first)")
+    html = next((tmp_path / "bare_out").glob("scorecard_*.html")).read_text()
+    assert "control_map.html" not in html and not (tmp_path / "bare_out" / "controls").exists()

@@ -155,7 +155,8 @@ def external_references(html: str) -> list[str]:
         for name, value in element.attrs.items():
             if name in ("src", "srcset", "data", "poster", "action", "xlink:href") and value:
                 problems.append(f"{name}={value!r}")
-            if name == "href" and not (value.startswith("#") or value.startswith("memos/")):
+            # links to the files `report` writes beside the page (memos, the control map) are not fetched
+            if name == "href" and not value.startswith(("#", "memos/", "controls/")):
                 problems.append(f"href={value!r}")
     for pattern in ("@import", "url(", "@font-face"):
         if pattern in html:

@@ -41,18 +41,22 @@ def cmd_report(args) -> int:
         raise UserError(str(exc)) from exc
     out = Path(args.out)
     memos = copy_memos(settings.reports_dir / "memos", out / "memos")
+    try:  # first: the scorecard links it
+        controls, no_controls = write_control_map(out / "controls", load_control_map()), None
+    except UserError as exc:  # a warehouse without recommendations yet: the scorecard says what is missing
+        controls, no_controls = [], str(exc)
     try:
         scorecard = write_scorecard(out, week, settings=settings, memo_dir=out / "memos")
         finance = write_finance_export(out / "finance", settings=settings)
     except LookupError as exc:
         raise UserError(str(exc)) from exc
-    controls = write_control_map(out / "controls", load_control_map())
     meta = scorecard.data["meta"]
     print(f"scorecard for week {scorecard.week_label} ({meta['week_start']} to {meta['week_end']}): {scorecard.path}")
     print(f"approval memos: {memo_count(memos)} ({len(memos)} files) copied to {out / 'memos'}" if memos else
           f"approval memos: none in {settings.reports_dir / 'memos'}")
     print(f"finance export: {', '.join(p.name for p in finance.files)} in {finance.folder}")
-    print(f"control map: {', '.join(p.name for p in controls)} in {out / 'controls'}")
+    print(f"control map: {', '.join(p.name for p in controls)} in {out / 'controls'}" if controls else
+          f"control map: not written ({no_controls})")
     return 0
 
 

@@ -661,6 +661,10 @@ def _recommendations_section(data: dict[str, Any]) -> str:
         out.append(f'<p class="note">Recommendations as of {escape(day(rec["rows"][0][rec["as_of_column"]]))}, '
                    "from marts.rpt_autonomy_recommendations (the latest build); each change links its approval memo."
                    "</p>")
+    if rec.get("control_map"):
+        out.append('<p class="note">Each pact and rule behind these recommendations, the tables that evidence it '
+                   f'and the checks on them: the <a class="controls" href="{escape(quote(rec["control_map"]))}">'
+                   "control map</a>.</p>")
     out.append("</section>")
     return "".join(out)
 

@@ -11,6 +11,8 @@ from trustloop.reports.render import render_scorecard
 from trustloop.settings import Settings, get_settings
 from trustloop.warehouse import connect
 
+CONTROL_MAP = "controls/control_map.html"  # where `trustloop report` writes the control map, beside the scorecard
+
 
 @dataclass
 class ScorecardResult:
@@ -38,8 +40,10 @@ def write_scorecard(
     memo_dir = memo_dir if memo_dir is not None else settings.reports_dir / "memos"
     with connect(settings.warehouse, read_only=True, settings=settings) as con:
         data = collect_scorecard(con, week_start, today=today, memo_dir=memo_dir, generated_at=generated_at)
-    html = render_scorecard(data)
     out_dir = Path(out_dir)
+    if (out_dir / CONTROL_MAP).is_file():  # written beside it by `trustloop report`: linked
+        data["recommendations"]["control_map"] = CONTROL_MAP
+    html = render_scorecard(data)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / scorecard_filename(data["meta"]["week_label"])
     tmp = path.with_suffix(".html.tmp")
