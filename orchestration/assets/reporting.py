@@ -5,7 +5,8 @@ Thin wrappers: the work is in trustloop.finance (costs, export) and trustloop.re
 - ``raw/policy_costs`` (group ingest): the policy file's ``costs:`` section, validated and published
   for the ROI marts (dbt source ``raw_finance.policy_costs``).
 - ``reports/weekly_scorecard`` (group reports): the scorecard HTML of a week (config ``week``;
-  default the latest complete ISO week) in ``<output>/reports/``.
+  default the latest complete ISO week) in ``<output>/reports/``, and the control map it links in
+  ``<output>/reports/controls/``.
 - ``reports/finance_export`` (group reports): the ROI tables as CSV and .xlsx in
   ``<output>/reports/finance/``.
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
 from orchestration.resources import WarehouseResource, ensure_manifest
+from trustloop.controls import control_map
 from trustloop.finance.costs import load_costs, write_cost_table
 from trustloop.finance.export import write_finance_export
 from trustloop.reports.scorecard import write_scorecard
@@ -102,7 +104,8 @@ class ScorecardConfig(Config):
     description=(
         "The weekly scorecard for support leaders: one offline HTML file (inline SVG charts, printable) with the "
         "headline metrics per case type, agent and agent version, pact pass rates, judge agreement, incidents, "
-        "recommendations and memos, data quality, ROI and the cost assumptions."
+        "recommendations and memos, data quality, ROI and the cost assumptions; and beside it the control map "
+        "(each pact and rule, the tables that evidence it and their checks), which it links."
     ),
     kinds={"html"},
 )
@@ -110,6 +113,7 @@ def weekly_scorecard(context: AssetExecutionContext, config: ScorecardConfig,
                      warehouse: WarehouseResource) -> MaterializeResult:
     settings = get_settings()
     week = parse_week(config.week) if config.week else None
+    control_map_html = _write_control_map(context, warehouse, settings.reports_dir / "controls")
     result = write_scorecard(settings.reports_dir, week, settings=_with_warehouse(settings, warehouse))
     latest = settings.reports_dir / "scorecard_latest.html"
     latest.write_bytes(result.path.read_bytes())
@@ -125,8 +129,23 @@ def weekly_scorecard(context: AssetExecutionContext, config: ScorecardConfig,
             "recommendations_available": data["recommendations"]["available"],
             "quality_results_available": data["quality"]["validation"]["available"],
             "bytes": result.path.stat().st_size,
+            "control_map": MetadataValue.path(str(control_map_html)) if control_map_html else "not written",
         }
     )
+
+
+def _write_control_map(context: AssetExecutionContext, warehouse: WarehouseResource, folder: Path) -> Path | None:
+    """The control map beside the scorecard (which then links it); its HTML file, or None without recommendations."""
+    manifest = json.loads(Path(ensure_manifest()).read_text())
+    con = warehouse.connect()
+    try:
+        built = control_map.build(con, manifest)
+    except LookupError as exc:
+        context.log.warning(f"no control map beside the scorecard: {exc}")
+        return None
+    finally:
+        con.close()
+    return next(p for p in control_map.write(folder, built) if p.suffix == ".html")
 
 
 @asset(

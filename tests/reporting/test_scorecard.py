@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 
@@ -194,6 +195,11 @@ def test_pipeline_run_wrote_the_reports(demo_build):
     _warehouse, env, stdout = demo_build
     reports = Path(env["TRUSTLOOP_OUTPUT_DIR"]) / "reports"
     assert (reports / "scorecard_2026-W47.html").is_file() and (reports / "scorecard_latest.html").is_file()
+    # the control map beside it, with this run's dbt test outcomes, linked from the scorecard
+    assert 'href="controls/control_map.html"' in (reports / "scorecard_latest.html").read_text()
+    with open(reports / "controls" / "control_map.csv", newline="") as handle:
+        checks = [r for r in csv.DictReader(handle) if r["check_framework"]]
+    assert checks and {r["check_status"] for r in checks} == {"pass"}
     assert {p.name for p in (reports / "finance").iterdir()} >= {"roi_monthly.csv", "roi_total.csv",
                                                                 "roi_assumptions.csv", "roi.xlsx"}
     assert "marts.rpt_roi_monthly" in stdout and "marts.rpt_judge_agreement" in stdout
