@@ -142,6 +142,7 @@ def _write_control_map(context: AssetExecutionContext, warehouse: WarehouseResou
         built = control_map.build(con, manifest)
     except LookupError as exc:
         context.log.warning(f"no control map beside the scorecard: {exc}")
+        control_map.remove(folder)
         return None
     finally:
         con.close()

@@ -168,9 +168,11 @@ def test_report_links_the_control_map_or_says_why_there_is_none(demo_build, tmp_
 
     bare = copy_warehouse(warehouse, tmp_path / "bare" / "warehouse.duckdb")
     execute(bare, "drop table marts.rpt_autonomy_recommendations")
+    (tmp_path / "bare_out" / "controls").mkdir(parents=True)  # a map of an earlier report in the same folder
+    (tmp_path / "bare_out" / "controls" / "control_map.html").write_text("an earlier build's map")
     proc = run_trustloop(["report", "--out", str(tmp_path / "bare_out")],
                          dict(env, TRUSTLOOP_WAREHOUSE=str(bare)))
     assert proc.stdout.rstrip().endswith("control map: not written (marts.rpt_autonomy_recommendations does not "
                                          "exist: run `trustloop run` first)")
     html = next((tmp_path / "bare_out").glob("scorecard_*.html")).read_text()
-    assert "control_map.html" not in html and not (tmp_path / "bare_out" / "controls").exists()
+    assert "control_map.html" not in html and list((tmp_path / "bare_out" / "controls").iterdir()) == []

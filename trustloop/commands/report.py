@@ -29,6 +29,7 @@ def memo_count(files: list[Path]) -> int:
 
 def cmd_report(args) -> int:
     from trustloop.commands.controls import load_control_map
+    from trustloop.controls.control_map import remove as remove_control_map
     from trustloop.controls.control_map import write as write_control_map
     from trustloop.finance.export import write_finance_export
     from trustloop.reports.scorecard import write_scorecard
@@ -45,6 +46,7 @@ def cmd_report(args) -> int:
         controls, no_controls = write_control_map(out / "controls", load_control_map()), None
     except UserError as exc:  # a warehouse without recommendations yet: the scorecard says what is missing
         controls, no_controls = [], str(exc)
+        remove_control_map(out / "controls")
     try:
         scorecard = write_scorecard(out, week, settings=settings, memo_dir=out / "memos")
         finance = write_finance_export(out / "finance", settings=settings)

@@ -330,10 +330,19 @@ def render_html(control_map: ControlMap) -> str:
     return "".join(parts)
 
 
+FILES = ("control_map.csv", "control_map.html")
+
+
 def write(out_dir: Path, control_map: ControlMap) -> list[Path]:
     """control_map.csv and control_map.html in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path, html_path = out_dir / "control_map.csv", out_dir / "control_map.html"
+    csv_path, html_path = (out_dir / name for name in FILES)
     write_csv(csv_path, control_map)
     html_path.write_text(render_html(control_map), encoding="utf-8")
     return [csv_path, html_path]
+
+
+def remove(out_dir: Path) -> None:
+    """Remove an earlier map from ``out_dir``, so that no page links a map of another build."""
+    for name in FILES:
+        (out_dir / name).unlink(missing_ok=True)
