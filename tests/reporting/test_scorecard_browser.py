@@ -78,3 +78,20 @@ def test_screenshot_and_print_are_saved_as_artifacts(chromium, report_build, tmp
     data = pdf.read_bytes()
     pages = max(int(n) for n in re.findall(rb"/Count (\d+)", data))
     assert data[:5] == b"%PDF-" and pages >= 2  # printable: it paginates
+
+
+def test_the_control_map_beside_the_scorecard_loads_offline(chromium, report_build, tmp_path):
+    """The page the scorecard links as its control map renders in the browser, every control and check of it."""
+    page = report_build.out / "controls" / "control_map.html"
+    assert 'href="controls/control_map.html"' in report_build.scorecard.read_text()
+    run = run_chromium(page.as_uri(), tmp_path / "controls", "--dump-dom")
+    assert page_requests(run.netlog) == [] and bytes_sent(run.netlog) == []
+    dom = parse(run.dom)
+    rows = [e for e in dom.elements if e.tag == "tr" and "data-control" in e.attrs]
+    case_types = {e.attrs["id"] for e in dom.elements if e.tag == "h2" and e.attrs.get("id", "").startswith("c-")}
+    assert len(rows) == 9 * len(case_types) > 0
+    # each table a control names is on the page with its checks, and the links between them resolve
+    targets = {e.attrs["href"][1:] for e in dom.elements if e.tag == "a" and e.attrs.get("href", "").startswith("#t-")}
+    anchors = {e.attrs.get("id") for e in dom.elements if e.tag == "h3"}
+    assert targets and targets <= anchors
+    assert "No check guards this table." not in run.dom
