@@ -15,6 +15,7 @@ from orchestration.resources import WarehouseResource
 from trustloop.autonomy.history import HISTORY_TABLE, append_history
 from trustloop.autonomy.memo import write_memos
 from trustloop.settings import get_settings
+from trustloop.warehouse import fetch_dicts
 
 OWNERS = ["team:analytics-engineering"]
 RECOMMENDATIONS_KEY = AssetKey(["marts", "rpt_autonomy_recommendations"])
@@ -25,12 +26,6 @@ from marts.fct_incidents
 where case_type = ? and (is_open or (severity in ('sev1', 'sev2') and detected_at >= ?))
 order by detected_at desc, incident_id
 """
-
-
-def _rows(con, sql: str, params=None) -> list[dict]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 @asset(
@@ -51,9 +46,9 @@ def autonomy_history(context: AssetExecutionContext, warehouse: WarehouseResourc
     con = warehouse.connect()
     try:
         rows_written = append_history(con, run_id, now)
-        recommendations = _rows(con, "select * from marts.rpt_autonomy_recommendations order by case_type")
+        recommendations = fetch_dicts(con, "select * from marts.rpt_autonomy_recommendations order by case_type")
         incidents = {
-            rec["case_type"]: _rows(con, INCIDENTS_SQL, [rec["case_type"], rec["freeze_start_at"]])
+            rec["case_type"]: fetch_dicts(con, INCIDENTS_SQL, [rec["case_type"], rec["freeze_start_at"]])
             for rec in recommendations
             if rec["action"] in ("promote", "demote")
         }

@@ -6,14 +6,15 @@ import json
 from collections import defaultdict
 
 from trustloop.errors import UserError, require_warehouse
-from trustloop.warehouse import connect, table_exists
+from trustloop.warehouse import connect, fetch_dicts, table_exists
 
 RESULTS_TABLE = "quality.validation_results"
 
 
 def latest_results(con) -> dict[str, list[dict]]:
     """The rows of each suite's latest validation, keyed by suite."""
-    cursor = con.execute(
+    rows = fetch_dicts(
+        con,
         f"""with latest as (
                 select suite, max(validated_at) as validated_at from {RESULTS_TABLE} group by suite
             )
@@ -21,10 +22,8 @@ def latest_results(con) -> dict[str, list[dict]]:
             inner join latest l on l.suite = r.suite and l.validated_at = r.validated_at
             order by r.suite, r.batch, r.subject nulls first, r.expectation"""
     )
-    names = [d[0] for d in cursor.description]
     grouped: dict[str, list[dict]] = defaultdict(list)
-    for row in cursor.fetchall():
-        record = dict(zip(names, row, strict=True))
+    for record in rows:
         grouped[record["suite"]].append(record)
     return dict(grouped)
 

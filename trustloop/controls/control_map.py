@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from trustloop.controls import dbt_tests
-from trustloop.warehouse import table_exists
+from trustloop.warehouse import fetch_dicts, table_exists
 
 RECOMMENDATIONS = "marts.rpt_autonomy_recommendations"
 EVIDENCE = "marts.fct_autonomy_evidence"
@@ -171,17 +171,11 @@ def controls_of(rec: dict[str, Any], pacts: dict[str, dict[str, Any]]) -> list[C
 # --------------------------------------------------------------------------- the checks
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
 def dbt_checks(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], tables: set[str]) -> list[Check]:
     """The manifest's data tests on ``tables``, each with its latest kept outcome ("not run" without one)."""
     latest = {}
     if table_exists(con, "quality", "dbt_test_results"):
-        latest = {r["test_id"]: r for r in _rows(con, (
+        latest = {r["test_id"]: r for r in fetch_dicts(con, (
             f"select test_id, status, run_id, executed_at from {dbt_tests.TABLE} "
             "qualify row_number() over (partition by test_id order by executed_at desc) = 1"))}
     checks = []
@@ -198,7 +192,7 @@ def gx_checks(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[Check]:
     """The expectations of the latest validation of each suite on ``tables``."""
     if not table_exists(con, "quality", "validation_results"):
         return []
-    rows = _rows(con, (
+    rows = fetch_dicts(con, (
         "select suite, table_name, expectation, description, expectation_args, subject, success, severity, "
         "run_id, validated_at from quality.validation_results "
         "qualify validated_at = max(validated_at) over (partition by suite)"))
@@ -219,13 +213,13 @@ def gx_checks(con: duckdb.DuckDBPyConnection, tables: set[str]) -> list[Check]:
 def build(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], case_type: str | None = None) -> ControlMap:
     if not table_exists(con, "marts", "rpt_autonomy_recommendations"):
         raise LookupError(f"{RECOMMENDATIONS} does not exist: run `trustloop run` first")
-    recs = _rows(con, f"select * from {RECOMMENDATIONS} order by case_type")
+    recs = fetch_dicts(con, f"select * from {RECOMMENDATIONS} order by case_type")
     if case_type is not None:
         recs = [r for r in recs if r["case_type"] == case_type]
         if not recs:
             raise LookupError(f"no case type {case_type!r} in {RECOMMENDATIONS}")
     pacts: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in _rows(con, "select * from marts.dim_case_type_pacts"):
+    for row in fetch_dicts(con, "select * from marts.dim_case_type_pacts"):
         pacts.setdefault(row["case_type"], {})[row["dimension"]] = row
     result = ControlMap(recs[0]["as_of_date"] if recs else None, recs[0]["policy_version"] if recs else None)
     for rec in recs:

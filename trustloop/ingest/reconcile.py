@@ -24,6 +24,7 @@ from __future__ import annotations
 import duckdb
 
 from trustloop.ingest.contract import SOURCES
+from trustloop.warehouse import fetch_dicts, table_exists
 
 RECONCILIATION_COLUMNS = (
     "source", "file", "files_in_ledger", "rows_read", "rows_loaded", "rows_new", "rows_duplicate",
@@ -112,17 +113,12 @@ def file_reconciliation_sql(source: str | None = None, erasure_log: bool = True)
 
 
 def has_erasure_log(con: duckdb.DuckDBPyConnection) -> bool:
-    rows = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'ledger' and table_name = 'erasures'"
-    ).fetchall()  # fetch to the end: DuckDB refuses new work on a connection with an unfinished result
-    return bool(rows and rows[0][0])
+    return table_exists(con, "ledger", "erasures")
 
 
 def file_reconciliation(con: duckdb.DuckDBPyConnection, source: str | None = None) -> list[dict]:
     """The per-file reconciliation rows (dicts keyed by RECONCILIATION_COLUMNS)."""
-    cursor = con.execute(file_reconciliation_sql(source, erasure_log=has_erasure_log(con)))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return fetch_dicts(con, file_reconciliation_sql(source, erasure_log=has_erasure_log(con)))
 
 
 def reconciliation_problems(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -20,6 +20,7 @@ import duckdb
 
 from trustloop.reports.stats import pooled_rate
 from trustloop.reports.weeks import iso_label, latest_complete_week, previous_weeks
+from trustloop.warehouse import fetch_dicts
 
 DIMENSIONS = ("accuracy", "escalation", "tone", "policy_adherence")
 WEEKLY_RATES = ("escalation_compliance_rate", "dispute_rate", "upheld_dispute_rate")
@@ -51,12 +52,6 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[st
     ]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-    cur = con.execute(sql, params or [])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-
 def _num(value: Any) -> float | None:
     if value is None:
         return None
@@ -77,7 +72,7 @@ def _meta(con, week_start: dt.date, today: dt.date, generated_at: dt.datetime) -
     policy_version = None
     window_weeks = 8
     if _exists(con, "raw", "policy_defaults"):
-        row = _rows(con, "select * from raw.policy_defaults limit 1")
+        row = fetch_dicts(con, "select * from raw.policy_defaults limit 1")
         if row:
             policy_version = row[0].get("policy_version")
             window_weeks = int(row[0].get("evidence_window_weeks") or window_weeks)
@@ -108,7 +103,7 @@ def _case_types(con) -> dict[str, dict[str, Any]]:
         return {}
     cols = set(_columns(con, "intermediate", "int_case_types__policy"))
     out: dict[str, dict[str, Any]] = {}
-    for row in _rows(con, "select * from intermediate.int_case_types__policy order by case_type"):
+    for row in fetch_dicts(con, "select * from intermediate.int_case_types__policy order by case_type"):
         out[row["case_type"]] = {
             "tier": row.get("catalog_tier") if "catalog_tier" in cols else row.get("tier"),
             "is_catalogued": row.get("is_catalogued", True),
@@ -120,7 +115,7 @@ def _case_types(con) -> dict[str, dict[str, Any]]:
 
 
 def _metric_rows(con, meta) -> list[dict[str, Any]]:
-    return _rows(
+    return fetch_dicts(
         con,
         f"""select metric, grain, grain_value, dimension, period, period_start, numerator, denominator, value,
                    value_lower, value_upper, incident_count, open_count
@@ -218,7 +213,7 @@ def _recovery(con, meta) -> dict[str, Any]:
     first = month
     for _ in range(RECOVERY_MONTHS - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
-    rows = _rows(
+    rows = fetch_dicts(
         con,
         f"""select metric, grain, grain_value, dimension, period, period_start, numerator, denominator, value,
                    incident_count, open_count
@@ -274,14 +269,14 @@ def _judge(con, meta) -> dict[str, Any]:
     table = "marts.rpt_judge_agreement"
     if not _exists(con, "marts", "rpt_judge_agreement"):
         return {"available": False, "note": f"{table} is not in the warehouse (run `trustloop run`)."}
-    rows = _rows(
+    rows = fetch_dicts(
         con,
         f"""select * from {table}
             where period = 'trailing_window' and period_start = ? and grain in ('all', 'case_type')
             order by grain, grain_value, dimension""",
         [meta["week_start"]],
     )
-    weekly = _rows(
+    weekly = fetch_dicts(
         con,
         f"""select * from {table}
             where period = 'week' and grain = 'all' and dimension = 'all' and period_start between ? and ?
@@ -305,7 +300,7 @@ def _judge(con, meta) -> dict[str, Any]:
 def _incidents(con, meta) -> dict[str, Any]:
     end = dt.datetime.combine(meta["week_end"] + dt.timedelta(days=1), dt.time())
     recent_from = end - dt.timedelta(days=RECENT_INCIDENT_DAYS)
-    rows = _rows(
+    rows = fetch_dicts(
         con,
         """select incident_id, severity, category, agent_id, case_type, started_at, detected_at, resolved_at,
                   detection_hours, recovery_hours, customers_affected, remediation_cost, is_in_recovery_scope
@@ -377,7 +372,7 @@ def _recommendations(con, memo_dir: Path | None) -> dict[str, Any]:
     if as_of_col:
         where = f' where "{as_of_col}" = (select max("{as_of_col}") from {table})'
     order = ", ".join(c for c in ("case_type",) if c in cols) or "1"
-    rows = _rows(con, f"select * from {table}{where} order by {order}", params)
+    rows = fetch_dicts(con, f"select * from {table}{where} order by {order}", params)
     for row in rows:
         row["_memo"] = _find_memo(memo_dir, row)
     return {"available": True, "columns": cols, "as_of_column": as_of_col, "rows": rows, "memo_dir": memo_dir}
@@ -390,7 +385,7 @@ def _quality(con) -> dict[str, Any]:
         cols = _columns(con, "quality", "validation_results")
         ts = next((c for c in ("validated_at", "run_at", "run_time", "checked_at", "created_at", "evaluated_at") if c in cols), None)
         suite = next((c for c in ("suite", "suite_name", "expectation_suite") if c in cols), None)
-        rows = _rows(con, f"select * from {table}")
+        rows = fetch_dicts(con, f"select * from {table}")
         if ts and suite and "run_id" in cols:
             latest: dict[Any, tuple] = {}
             for r in rows:
@@ -429,7 +424,7 @@ def _quality(con) -> dict[str, Any]:
     ledger = []
     if _exists(con, "raw", "file_ledger"):
         per_source: dict[str, dict[str, int]] = {}
-        for r in _rows(con, "select source, status, rows_read, rows_loaded, rows_quarantined from raw.file_ledger"):
+        for r in fetch_dicts(con, "select source, status, rows_read, rows_loaded, rows_quarantined from raw.file_ledger"):
             s = per_source.setdefault(
                 r["source"], {"files": 0, "rejected": 0, "skipped": 0, "rows_read": 0, "rows_loaded": 0,
                               "rows_quarantined": 0, "unreconciled_files": 0}
@@ -451,8 +446,8 @@ def _quality(con) -> dict[str, Any]:
 def _roi(con, meta) -> dict[str, Any]:
     if not _exists(con, "marts", "rpt_roi_total"):
         return {"available": False, "note": "ROI tables are not in the warehouse (run `trustloop run`)."}
-    total = _rows(con, "select * from marts.rpt_roi_total order by is_total desc, case_type")
-    monthly = _rows(con, "select * from marts.rpt_roi_monthly where month_start <= ? order by month_start, case_type",
+    total = fetch_dicts(con, "select * from marts.rpt_roi_total order by is_total desc, case_type")
+    monthly = fetch_dicts(con, "select * from marts.rpt_roi_monthly where month_start <= ? order by month_start, case_type",
                     [meta["week_end"]])
     for r in total:
         r["_src"] = _src("marts.rpt_roi_total", {"case_type": r["case_type"]})
@@ -477,7 +472,7 @@ def _roi(con, meta) -> dict[str, Any]:
 def _assumptions(con) -> list[dict[str, Any]]:
     if not _exists(con, "marts", "rpt_roi_assumptions"):
         return []
-    rows = _rows(
+    rows = fetch_dicts(
         con,
         """select * from marts.rpt_roi_assumptions
            order by case name when 'ai_cost_per_case' then 1 when 'human_cost_per_case' then 2
@@ -490,7 +485,7 @@ def _assumptions(con) -> list[dict[str, Any]]:
 
 
 def _versions(con, meta) -> dict[str, list[dict[str, Any]]]:
-    rows = _rows(
+    rows = fetch_dicts(
         con,
         f"""select metric, grain, grain_value, dimension, period, period_start, numerator, denominator, value,
                    value_lower, value_upper
