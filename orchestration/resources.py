@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import json
 import os
 import shutil
 import sys
@@ -77,6 +78,11 @@ def ensure_manifest() -> Path:
         os.replace(parsed, manifest)
         keep_dbt_state(dbt_project.project_dir / scratch)
     return manifest
+
+
+def load_manifest() -> dict:
+    """The dbt manifest of this project, as a dict (parsed again first when stale: ``ensure_manifest``)."""
+    return json.loads(ensure_manifest().read_text())
 
 
 # dbt invocation folders (target/<asset>-<run>-<id>/: logs, run results, compiled SQL) kept for

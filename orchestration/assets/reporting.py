@@ -15,12 +15,11 @@ their checks; a blocking check that fails upstream keeps them from running on br
 """
 
 import datetime as dt
-import json
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, Config, MaterializeResult, MetadataValue, asset
 
-from orchestration.resources import WarehouseResource, ensure_manifest
+from orchestration.resources import WarehouseResource, load_manifest
 from trustloop.controls import control_map
 from trustloop.finance.costs import load_costs, write_cost_table
 from trustloop.finance.export import write_finance_export
@@ -43,7 +42,7 @@ MEMOS_KEY = AssetKey(["history", "autonomy_recommendations"])
 
 def _models_in_project() -> set[str]:
     try:
-        nodes = json.loads(Path(ensure_manifest()).read_text())["nodes"].values()
+        nodes = load_manifest()["nodes"].values()
     except (OSError, ValueError, KeyError):
         return set()
     return {n["name"] for n in nodes if n.get("resource_type") == "model"}
@@ -136,7 +135,7 @@ def weekly_scorecard(context: AssetExecutionContext, config: ScorecardConfig,
 
 def _write_control_map(context: AssetExecutionContext, warehouse: WarehouseResource, folder: Path) -> Path | None:
     """The control map beside the scorecard (which then links it); its HTML file, or None without recommendations."""
-    manifest = json.loads(Path(ensure_manifest()).read_text())
+    manifest = load_manifest()
     con = warehouse.connect()
     try:
         built = control_map.build(con, manifest)

@@ -3,7 +3,6 @@
 Thin wrappers: the work is in trustloop.trust.ledger and trustloop.trust.snapshot.
 """
 
-import json
 
 from dagster import (
     AssetCheckResult,
@@ -16,7 +15,7 @@ from dagster import (
     asset_check,
 )
 
-from orchestration.resources import WarehouseResource, ensure_manifest
+from orchestration.resources import WarehouseResource, load_manifest
 from trustloop.ingest.contract import SOURCES
 from trustloop.settings import get_settings
 from trustloop.trust.ledger import (
@@ -118,7 +117,7 @@ def ledger_verifies(warehouse: WarehouseResource) -> AssetCheckResult:
 
 def _served_model_keys() -> list[AssetKey]:
     """Asset keys of the dbt models the snapshot copies (those present in the dbt project)."""
-    manifest = json.loads(ensure_manifest().read_text())
+    manifest = load_manifest()
     present = {
         (node.get("schema"), node.get("name"))
         for node in manifest.get("nodes", {}).values()

@@ -7,24 +7,21 @@ decision half of the dbt project, on a warehouse whose predictions were tampered
 from __future__ import annotations
 
 import csv
-import json
 from collections import Counter
-from pathlib import Path
 
-from tests.conftest import PROJECT, execute, query, run_trustloop
+from tests.conftest import execute, query, run_trustloop
 from tests.quality.conftest import copy_warehouse, quality_env  # noqa: F401 - a fixture
 from tests.reporting.page_checks import external_references
 from trustloop.controls import control_map, dbt_tests
 
-MANIFEST = PROJECT / "dbt_project" / "target" / "manifest.json"
 RULES = ["pact_accuracy", "pact_escalation", "pact_tone", "pact_policy_adherence",
          "escalation", "dispute", "model_risk", "evidence", "freeze"]
 
 
 def _manifest() -> dict:
-    from orchestration.resources import ensure_manifest
+    from orchestration.resources import load_manifest
 
-    return json.loads(Path(ensure_manifest()).read_text())
+    return load_manifest()
 
 
 def test_each_test_is_kept_with_the_table_it_guards():

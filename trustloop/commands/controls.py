@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from trustloop.errors import UserError, require_warehouse
@@ -12,10 +11,10 @@ from trustloop.warehouse import connect
 def load_control_map(case_type: str | None = None):
     """The control map of the warehouse, with the dbt manifest of this project (parsed again if stale)."""
     require_warehouse()
-    from orchestration.resources import ensure_manifest
+    from orchestration.resources import load_manifest
     from trustloop.controls.control_map import build
 
-    manifest = json.loads(Path(ensure_manifest()).read_text())
+    manifest = load_manifest()
     with connect(read_only=True) as con:
         try:
             return build(con, manifest, case_type)
