@@ -22,26 +22,21 @@ def load_control_map(case_type: str | None = None):
             raise UserError(str(exc)) from exc
 
 
-def _counts(summary: dict[str, int]) -> str:
-    return ", ".join(f"{n} {k}" for k, n in summary.items() if n) or "no check"
-
-
 def render_text(control_map) -> str:
     """One line per control (its outcome, threshold and the checks on its evidence), then each table once."""
+    from trustloop.controls.control_map import summary_text
+
     lines = [f"control map · policy {control_map.policy_version} · as of {control_map.as_of_date}"]
     current = None
     for c in control_map.controls:
         if c.case_type != current:
             current = c.case_type
             lines += ["", f"{current:<44} {'outcome':<12} {'threshold':<42} checks on its evidence"]
-        total = {"passed": 0, "not passed": 0, "not run": 0}
-        for table in c.tables:
-            for key, n in control_map.summary(table).items():
-                total[key] += n
-        lines.append(f"  {c.control_id:<42} {c.status:<12} {c.threshold.split(' (')[0]:<42} {_counts(total)}")
+        lines.append(f"  {c.control_id:<42} {c.status:<12} {c.threshold.split(' (')[0]:<42} "
+                     f"{summary_text(control_map.summary(*c.tables))}")
     lines += ["", "evidence tables and their checks (latest outcome)"]
     for table in sorted({t for c in control_map.controls for t in c.tables}):
-        lines.append(f"  {table:<42} {_counts(control_map.summary(table))}")
+        lines.append(f"  {table:<42} {summary_text(control_map.summary(table))}")
     return "\n".join(lines)
 
 

@@ -41,7 +41,7 @@ CSV_COLUMNS = [
     "observed", "evidence_table", "check_framework", "check_name", "check_column", "check_severity",
     "check_status", "check_run_id", "checked_at",
 ]
-PASSING = {"pass", "success"}
+OUTCOME_CLASS = {"passed": "good", "not passed": "bad", "not run": "warn"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,11 @@ class Check:
     status: str  # dbt: pass, fail, warn, error, skipped; GX: pass, fail; "not run" when never recorded
     run_id: str | None
     checked_at: dt.datetime | None
+
+    @property
+    def outcome(self) -> str:
+        """passed; not passed (failed, warned, errored or skipped); or not run."""
+        return "passed" if self.status == "pass" else ("not run" if self.status == "not run" else "not passed")
 
 
 @dataclass(frozen=True)
@@ -77,13 +82,18 @@ class ControlMap:
     controls: list[Control] = field(default_factory=list)
     checks: dict[str, list[Check]] = field(default_factory=dict)  # by table
 
-    def summary(self, table: str) -> dict[str, int]:
-        """How many checks of ``table`` passed, did not pass, or were never run."""
-        counts = {"passed": 0, "not passed": 0, "not run": 0}
-        for check in self.checks.get(table, []):
-            key = "passed" if check.status in PASSING else ("not run" if check.status == "not run" else "not passed")
-            counts[key] += 1
+    def summary(self, *tables: str) -> dict[str, int]:
+        """How many checks of ``tables`` passed, did not pass, or were never run."""
+        counts = dict.fromkeys(OUTCOME_CLASS, 0)
+        for table in tables:
+            for check in self.checks.get(table, []):
+                counts[check.outcome] += 1
         return counts
+
+
+def summary_text(summary: dict[str, int]) -> str:
+    """``15 passed, 6 not run``: the counts that are not zero, or ``no check``."""
+    return ", ".join(f"{n} {outcome}" for outcome, n in summary.items() if n) or "no check"
 
 
 # --------------------------------------------------------------------------- the controls
@@ -270,8 +280,7 @@ th{background:#f6f8fa}.good{color:#1a7f37;font-weight:600}.bad{color:#cf222e;fon
 def _table_link(control_map: ControlMap, table: str) -> str:
     s = control_map.summary(table)
     cls = "bad" if s["not passed"] else ("warn" if s["not run"] or not sum(s.values()) else "good")
-    text = (f"{s['passed']} passed" + (f", {s['not passed']} not passed" if s["not passed"] else "")
-            + (f", {s['not run']} not run" if s["not run"] else "")) if sum(s.values()) else "no check"
+    text = summary_text(s)
     return f'<li><a href="#t-{escape(table)}"><code>{escape(table)}</code></a> <span class="{cls}">{text}</span></li>'
 
 
@@ -313,7 +322,7 @@ def render_html(control_map: ControlMap) -> str:
                      f"{len(checks)} checks</summary><table><thead><tr><th>Framework</th><th>Check</th><th>Column</th>"
                      "<th>Severity</th><th>Latest outcome</th><th>Run</th></tr></thead><tbody>")
         for k in checks:
-            cls = "good" if k.status in PASSING else ("warn" if k.status == "not run" else "bad")
+            cls = OUTCOME_CLASS[k.outcome]
             when = f"{k.checked_at:%Y-%m-%d %H:%M}" if k.checked_at else ""
             parts.append(f"<tr><td>{escape(k.framework)}</td><td>{escape(k.name)}</td>"
                          f"<td>{escape(k.column or '')}</td><td>{escape(k.severity)}</td>"
