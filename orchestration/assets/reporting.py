@@ -112,7 +112,7 @@ def weekly_scorecard(context: AssetExecutionContext, config: ScorecardConfig,
                      warehouse: WarehouseResource) -> MaterializeResult:
     settings = get_settings()
     week = parse_week(config.week) if config.week else None
-    control_map_html = _write_control_map(context, warehouse, settings.reports_dir / "controls")
+    control_map_html = _write_control_map(context, warehouse, settings.reports_dir / control_map.FOLDER)
     result = write_scorecard(settings.reports_dir, week, settings=_with_warehouse(settings, warehouse))
     latest = settings.reports_dir / "scorecard_latest.html"
     latest.write_bytes(result.path.read_bytes())

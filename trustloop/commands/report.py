@@ -29,6 +29,7 @@ def memo_count(files: list[Path]) -> int:
 
 def cmd_report(args) -> int:
     from trustloop.commands.controls import load_control_map
+    from trustloop.controls.control_map import FOLDER as CONTROLS
     from trustloop.controls.control_map import remove as remove_control_map
     from trustloop.controls.control_map import write as write_control_map
     from trustloop.finance.export import write_finance_export
@@ -43,10 +44,10 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     memos = copy_memos(settings.reports_dir / "memos", out / "memos")
     try:  # first: the scorecard links it
-        controls, no_controls = write_control_map(out / "controls", load_control_map()), None
+        controls, no_controls = write_control_map(out / CONTROLS, load_control_map()), None
     except UserError as exc:  # a warehouse without recommendations yet: the scorecard says what is missing
         controls, no_controls = [], str(exc)
-        remove_control_map(out / "controls")
+        remove_control_map(out / CONTROLS)
     try:
         scorecard = write_scorecard(out, week, settings=settings, memo_dir=out / "memos")
         finance = write_finance_export(out / "finance", settings=settings)
@@ -57,7 +58,7 @@ def cmd_report(args) -> int:
     print(f"approval memos: {memo_count(memos)} ({len(memos)} files) copied to {out / 'memos'}" if memos else
           f"approval memos: none in {settings.reports_dir / 'memos'}")
     print(f"finance export: {', '.join(p.name for p in finance.files)} in {finance.folder}")
-    print(f"control map: {', '.join(p.name for p in controls)} in {out / 'controls'}" if controls else
+    print(f"control map: {', '.join(p.name for p in controls)} in {out / CONTROLS}" if controls else
           f"control map: not written ({no_controls})")
     return 0
 

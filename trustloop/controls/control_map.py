@@ -334,6 +334,8 @@ def render_html(control_map: ControlMap) -> str:
 
 
 FILES = ("control_map.csv", "control_map.html")
+FOLDER = "controls"  # the map's folder beside a scorecard (`trustloop report`, the scorecard asset)
+LINK = f"{FOLDER}/{FILES[1]}"  # the page a scorecard links, relative to it
 
 
 def write(out_dir: Path, control_map: ControlMap) -> list[Path]:

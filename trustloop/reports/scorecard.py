@@ -6,12 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from trustloop.controls.control_map import LINK as CONTROL_MAP
 from trustloop.reports.collect import collect_scorecard
 from trustloop.reports.render import render_scorecard
 from trustloop.settings import Settings, get_settings
 from trustloop.warehouse import connect
-
-CONTROL_MAP = "controls/control_map.html"  # where `trustloop report` writes the control map, beside the scorecard
 
 
 @dataclass
@@ -41,7 +40,7 @@ def write_scorecard(
     with connect(settings.warehouse, read_only=True, settings=settings) as con:
         data = collect_scorecard(con, week_start, today=today, memo_dir=memo_dir, generated_at=generated_at)
     out_dir = Path(out_dir)
-    if (out_dir / CONTROL_MAP).is_file():  # written beside it by `trustloop report`: linked
+    if (out_dir / CONTROL_MAP).is_file():  # written beside it (`trustloop report`, the scorecard asset): linked
         data["recommendations"]["control_map"] = CONTROL_MAP
     html = render_scorecard(data)
     out_dir.mkdir(parents=True, exist_ok=True)
