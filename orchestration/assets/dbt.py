@@ -47,7 +47,10 @@ class TrustloopTranslator(DagsterDbtTranslator):
         return ["team:analytics-engineering"]
 
 
-translator = TrustloopTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_duplicate_source_asset_keys=True))
+translator = TrustloopTranslator(settings=DagsterDbtTranslatorSettings(
+    # the tests on ml.case_predictions (a source here) are checks of that asset, not anonymous observations
+    enable_asset_checks=True, enable_source_tests_as_checks=True, enable_duplicate_source_asset_keys=True,
+))
 
 DBT_BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
