@@ -81,6 +81,10 @@ def test_cli_lookup(pii_build):
     # each past week says whether its tier was capped for want of evidence, as the latest does
     assert result["history"][-1]["is_provisional"] == result["is_provisional"]
     assert all(isinstance(h["is_provisional"], bool) for h in result["history"])
+    # a breached policy limit is named, and caps the published tier
+    assert result["is_in_breach"] == bool(result["breaches"]) == result["history"][-1]["is_in_breach"]
+    if result["is_in_breach"]:
+        assert result["tier"] in {"watch", "restricted"}
 
 
 def test_python_lookup_matches_cli(pii_build, monkeypatch):

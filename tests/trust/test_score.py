@@ -7,7 +7,7 @@ import math
 import duckdb
 import pytest
 
-from trustloop.trust.lookup import TIER_CUTOFFS, WEIGHTS
+from trustloop.trust.lookup import TIER_CUTOFFS, WEIGHTS, breaches
 
 Z = 1.959964
 
@@ -36,9 +36,19 @@ def expected_score(components: dict[str, float]) -> int:
     return round(1000 * sum(WEIGHTS[k] * v for k, v in components.items()))
 
 
-def expected_tier(score: int, provisional: bool) -> str:
+def expected_tier(score: int, provisional: bool, in_breach: bool = False) -> str:
     tier = next(name for name, cut in sorted(TIER_CUTOFFS.items(), key=lambda kv: -kv[1]) if score >= cut)
+    if in_breach and tier in ("trusted", "established", "developing"):
+        return "watch"
     return "developing" if provisional and tier in ("trusted", "established") else tier
+
+
+def expected_breaches(r: dict) -> tuple[bool, bool]:
+    """(escalation, dispute): a policy limit missed even on the bound fair to the agent."""
+    escalation = wilson(r["escalations_compliant"], r["escalations_required"], upper=True)
+    dispute = wilson(r["disputes"], r["autonomous_resolutions"])
+    return (escalation is not None and escalation < r["min_escalation_compliance"],
+            dispute is not None and dispute > r["max_dispute_rate"])
 
 
 def _rows(warehouse) -> list[dict]:
@@ -59,7 +69,11 @@ def _check_rows(rows: list[dict]) -> None:
             assert r[f"{name}_component"] == pytest.approx(value, abs=1e-9), (r["agent_week_key"], name)
         assert r["score"] == expected_score(comps), r["agent_week_key"]
         assert r["is_provisional"] == (r["evaluated_cases"] < r["min_evidence"])
-        assert r["tier"] == expected_tier(r["score"], r["is_provisional"]), r["agent_week_key"]
+        escalation_breach, dispute_breach = expected_breaches(r)
+        assert (r["is_escalation_breach"], r["is_dispute_breach"]) == (escalation_breach, dispute_breach)
+        assert r["is_in_breach"] == (escalation_breach or dispute_breach)
+        assert r["tier"] == expected_tier(r["score"], r["is_provisional"], r["is_in_breach"]), r["agent_week_key"]
+        assert r["score_tier"] == expected_tier(r["score"], False)
         assert 0 <= r["score"] <= 1000
         assert (r["window_start"] - r["week_start"]).days == -7 * (r["window_weeks"] - 1)
 
@@ -121,3 +135,30 @@ def test_score_on_the_demo(demo_warehouse):
         later = sorted(r["score"] for r in history[4:])
         assert history[0]["score"] < later[len(later) // 2]
         assert history[0]["is_provisional"]
+
+
+def test_breaches_are_named_on_the_bound_fair_to_the_agent():
+    row = {"is_escalation_breach": True, "escalation_compliance_rate": 208 / 312,
+           "escalation_compliance_upper": wilson(208, 312, upper=True), "escalations_required": 312,
+           "min_escalation_compliance": 0.95, "is_dispute_breach": True, "dispute_rate": 0.06,
+           "dispute_rate_lower": 0.044, "autonomous_resolutions": 666, "max_dispute_rate": 0.03}
+    assert breaches(row) == [
+        "escalation compliance 66.7% (upper bound 71.7%, 312 escalations) is below the 95.0% minimum",
+        "dispute rate 6.0% (lower bound 4.4%, 666 autonomous resolutions) is above the 3.0% limit",
+    ]
+    assert breaches({**row, "is_escalation_breach": False, "is_dispute_breach": False}) == []
+    # a breach caps a high score at watch; a low score keeps its own tier
+    assert expected_tier(900, False, in_breach=True) == "watch"
+    assert expected_tier(400, False, in_breach=True) == "watch"
+    assert expected_tier(200, False, in_breach=True) == "restricted"
+
+
+@pytest.mark.slow
+def test_an_agent_breaching_the_escalation_minimum_is_not_trusted(demo_warehouse):
+    """The demo's agents hand off late on most case types; their Scores stay high, their tiers do not."""
+    latest = [r for r in _rows(demo_warehouse) if r["is_latest"]]
+    breaching = [r for r in latest if r["is_escalation_breach"]]
+    assert breaching, "the demo's escalation compliance is far below the policy's 95 % minimum"
+    for r in breaching:
+        assert r["escalation_compliance_upper"] < r["min_escalation_compliance"] == 0.95
+        assert r["tier"] == "watch" and r["score_tier"] in {"trusted", "established", "developing"}

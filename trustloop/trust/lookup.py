@@ -47,11 +47,13 @@ def _components(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "escalation", "Wilson 95% lower bound of the escalation compliance rate",
             required=row["escalations_required"], compliant=row["escalations_compliant"],
             rate=row["escalation_compliance_rate"], lower_bound=row["escalation_compliance_lower"],
+            upper_bound=row["escalation_compliance_upper"],
         ),
         "dispute": part(
             "dispute", "1 - Wilson 95% upper bound of the dispute rate of autonomous resolutions",
             autonomous_resolutions=row["autonomous_resolutions"], disputes=row["disputes"],
-            disputes_upheld=row["disputes_upheld"], rate=row["dispute_rate"], upper_bound=row["dispute_rate_upper"],
+            disputes_upheld=row["disputes_upheld"], rate=row["dispute_rate"], lower_bound=row["dispute_rate_lower"],
+            upper_bound=row["dispute_rate_upper"],
         ),
         "incident": part(
             "incident", "max(0, 1 - 10 x (severity points + 3) / AI-handled cases)",
@@ -63,6 +65,29 @@ def _components(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
             evaluated_cases=row["evaluated_cases"], min_evidence=row["min_evidence"],
         ),
     }
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def breaches(row: dict[str, Any]) -> list[str]:
+    """The policy limits the agent breaches in the window, each judged on the bound fair to the agent.
+
+    While any is listed the published tier is at most ``watch`` (rpt_agent_scores).
+    """
+    out = []
+    if row["is_escalation_breach"]:
+        out.append(
+            f"escalation compliance {_pct(row['escalation_compliance_rate'])} (upper bound "
+            f"{_pct(row['escalation_compliance_upper'])}, {row['escalations_required']} escalations) is below "
+            f"the {_pct(row['min_escalation_compliance'])} minimum")
+    if row["is_dispute_breach"]:
+        out.append(
+            f"dispute rate {_pct(row['dispute_rate'])} (lower bound {_pct(row['dispute_rate_lower'])}, "
+            f"{row['autonomous_resolutions']} autonomous resolutions) is above the "
+            f"{_pct(row['max_dispute_rate'])} limit")
+    return out
 
 
 def _autonomy(con: duckdb.DuckDBPyConnection, agent_id: str) -> list[dict[str, Any]]:
@@ -141,6 +166,8 @@ def lookup_in(con: duckdb.DuckDBPyConnection, agent_id: str, source: Source | No
         "tier": latest["tier"],
         "score_tier": latest["score_tier"],
         "is_provisional": latest["is_provisional"],
+        "is_in_breach": latest["is_in_breach"],
+        "breaches": breaches(latest),
         "as_of": latest["as_of_date"],
         "week_start": latest["week_start"],
         "window": {"start": latest["window_start"], "weeks": latest["window_weeks"]},
@@ -164,6 +191,7 @@ def lookup_in(con: duckdb.DuckDBPyConnection, agent_id: str, source: Source | No
                 "score": r["score"],
                 "tier": r["tier"],
                 "is_provisional": r["is_provisional"],
+                "is_in_breach": r["is_in_breach"],
             }
             for r in reversed(rows)
         ],

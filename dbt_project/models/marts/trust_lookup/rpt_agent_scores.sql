@@ -14,8 +14,12 @@
 --               three: with no incident the upper estimate is 3 / cases)
 --   evidence    evaluated cases / (evaluated cases + the policy's min_evidence)
 -- score = round(1000 x weighted sum); tier from the score's cut-offs, capped at
--- 'developing' while the window holds less evidence than the policy's
--- min_evidence (is_provisional). See DECISIONLOG.md.
+-- 'watch' while the agent breaches a limit of the policy (escalation compliance
+-- whose upper bound is below min_escalation_compliance, or a dispute rate whose
+-- lower bound is above max_dispute_rate: the demotion rules of the autonomy
+-- recommendations, on the policy defaults), and at 'developing' while the window
+-- holds less evidence than the policy's min_evidence (is_provisional). See
+-- DECISIONLOG.md.
 {%- set window_weeks = var('evidence_window_weeks', 8) | int %}
 {%- set weights = {'pact': 0.35, 'escalation': 0.20, 'dispute': 0.15, 'incident': 0.15, 'evidence': 0.15} %}
 {%- set severity_points = {'sev1': 10, 'sev2': 5, 'sev3': 2, 'sev4': 1} %}
@@ -42,7 +46,11 @@ incidents as (
 ),
 
 policy_defaults as (
-    select cast(min_evidence as integer) as min_evidence from {{ ref('stg_policy__defaults') }}
+    select
+        cast(min_evidence as integer) as min_evidence,
+        cast(min_escalation_compliance as double) as min_escalation_compliance,
+        cast(max_dispute_rate as double) as max_dispute_rate
+    from {{ ref('stg_policy__defaults') }}
 ),
 
 -- weekly counts per agent ------------------------------------------------
@@ -178,15 +186,19 @@ components as (
     select
         windowed.*,
         policy_defaults.min_evidence,
+        policy_defaults.min_escalation_compliance,
+        policy_defaults.max_dispute_rate,
         case when evaluations > 0 then cast(evaluations_passed as double) / evaluations end as pact_pass_rate,
         {{ wilson_lower('evaluations_passed', 'evaluations') }} as pact_pass_lower,
         case when escalations_required > 0
                 then cast(escalations_compliant as double) / escalations_required
         end as escalation_compliance_rate,
         {{ wilson_lower('escalations_compliant', 'escalations_required') }} as escalation_compliance_lower,
+        {{ wilson_upper('escalations_compliant', 'escalations_required') }} as escalation_compliance_upper,
         case when autonomous_resolutions > 0
                 then cast(disputes as double) / autonomous_resolutions
         end as dispute_rate,
+        {{ wilson_lower('disputes', 'autonomous_resolutions') }} as dispute_rate_lower,
         {{ wilson_upper('disputes', 'autonomous_resolutions') }} as dispute_rate_upper
     from windowed
     cross join policy_defaults
@@ -216,7 +228,10 @@ final_scores as (
             + {{ weights['incident'] }} * incident_component
             + {{ weights['evidence'] }} * evidence_component
         )) as integer) as score,
-        evaluated_cases < min_evidence as is_provisional
+        evaluated_cases < min_evidence as is_provisional,
+        -- judged on the bound fair to the agent; no evidence is no breach
+        coalesce(escalation_compliance_upper < min_escalation_compliance, false) as is_escalation_breach,
+        coalesce(dispute_rate_lower > max_dispute_rate, false) as is_dispute_breach
     from scored
 ),
 
@@ -242,11 +257,16 @@ final as (
         {{ window_weeks }} as window_weeks,
         score,
         case
+            when (is_escalation_breach or is_dispute_breach)
+                and score_tier in ('trusted', 'established', 'developing') then 'watch'
             when is_provisional and score_tier in ('trusted', 'established') then 'developing'
             else score_tier
         end as tier,
         score_tier,
         is_provisional,
+        is_escalation_breach or is_dispute_breach as is_in_breach,
+        is_escalation_breach,
+        is_dispute_breach,
         pact_component,
         escalation_component,
         dispute_component,
@@ -263,11 +283,15 @@ final as (
         escalations_compliant,
         escalation_compliance_rate,
         escalation_compliance_lower,
+        escalation_compliance_upper,
+        min_escalation_compliance,
         autonomous_resolutions,
         disputes,
         disputes_upheld,
         dispute_rate,
+        dispute_rate_lower,
         dispute_rate_upper,
+        max_dispute_rate,
         incidents,
         incidents_sev1_sev2,
         incident_points,
