@@ -75,3 +75,61 @@ def test_settings_accept_what_they_document(tmp_path):
     proc = run_trustloop(["verify"], env, check=False)
     # past the settings: the command's own answer, that there is no warehouse
     assert proc.returncode == 2 and _one_error_line(proc).startswith("trustloop: error: no warehouse at ")
+
+
+def _usage_error(proc, command: str, message: str) -> None:
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"usage: trustloop {command}")
+    assert proc.stderr.rstrip().endswith(f"trustloop {command}: error: {message}"), proc.stderr
+
+
+@pytest.mark.parametrize(("args", "command"), [
+    (["metrics", "export"], "metrics export"),
+    (["recommendations"], "recommendations"),
+])
+def test_a_file_to_write_that_is_a_folder_is_a_usage_error(tmp_path, args, command):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    proc = run_trustloop([*args, "--out", str(folder)], trustloop_env(tmp_path), check=False)
+    _usage_error(proc, command, f"argument --out: {folder} is a folder: name the file to write, "
+                                f"e.g. {folder / 'out.csv'}")
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "command"), [
+    (["report"], "report"), (["controls"], "controls"), (["evidence", "TCK-1"], "evidence"),
+    (["demo"], "demo"), (["docs"], "docs"),
+])
+def test_a_folder_to_write_that_is_a_file_is_a_usage_error(tmp_path, args, command):
+    afile = tmp_path / "metrics.csv"
+    afile.write_text("kept\n")
+    proc = run_trustloop([*args, "--out", str(afile)], trustloop_env(tmp_path), check=False)
+    _usage_error(proc, command, f"argument --out: {afile} is a file: name a folder to write into")
+    # and a folder below a file
+    below = afile / "sub"
+    proc = run_trustloop([*args, "--out", str(below)], trustloop_env(tmp_path), check=False)
+    _usage_error(proc, command, f"argument --out: {below}: {afile} is a file, not a folder")
+    assert afile.read_text() == "kept\n"
+
+
+def test_a_negative_quarantine_limit_is_a_usage_error(tmp_path):
+    proc = run_trustloop(["quarantine", "--limit", "-1"], trustloop_env(tmp_path), check=False)
+    _usage_error(proc, "quarantine", "argument --limit: must be a whole number of at least 0, got '-1'")
+
+
+def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path):
+    """`trustloop ... | head`: no BrokenPipeError traceback when the reader closes the pipe."""
+    import subprocess
+    import sys
+
+    env = trustloop_env(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trustloop.cli", "demo", "--out", str(tmp_path / "landing"), "--tickets", "3",
+         "--no-progress"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    proc.stdout.close()  # before the command prints anything
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

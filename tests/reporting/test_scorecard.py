@@ -127,6 +127,17 @@ def test_a_week_before_the_data_says_so(demo_warehouse):
     first = query(demo_warehouse, "select min(created_at) from marts.fct_cases")[0][0]
     assert data["meta"]["is_before_data"] and data["meta"]["is_past_week"]
     assert f"(no data in this week: the cases start on {first.date().isoformat()})" in render_scorecard(data)
+    # nor is a week after the data's end said to be partly covered
+    data_end = query(demo_warehouse, "select max(updated_at) from marts.fct_cases")[0][0]
+    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    try:
+        after = collect_scorecard(con, dt.date(2027, 1, 4), generated_at=FIXED_NOW)
+    finally:
+        con.close()
+    html = render_scorecard(after)
+    assert after["meta"]["is_after_data"] and not after["meta"]["is_before_data"]
+    assert f"(no data in this week: the data ends on {data_end.date().isoformat()})" in html
+    assert "does not yet cover the whole week" not in html
     # the latest complete week is neither
     assert not latest["meta"]["is_past_week"] and not latest["meta"]["is_before_data"]
     assert "A past week" not in render_scorecard(latest)

@@ -225,10 +225,25 @@ def test_cli_prints_and_exports_the_recommendations(demo_build, tmp_path):
                                 "order by case_type")
     assert [(r["case_type"], r["action"]) for r in rows] == [(c, a) for c, a, _ in expected]
     assert [float(r["predicted_risk"]) for r in rows] == [p for _, _, p in expected]
+    # the counts and rates behind each rule, and the evaluation coverage (metrics.md section 4)
+    behind = query(warehouse, "select evaluation_coverage, escalations_required, escalations_compliant, dispute_rate, "
+                              "pact_tone_evaluations from marts.rpt_autonomy_recommendations order by case_type")
+    def number(text: str, kind=float):
+        return kind(text) if text else None
+
+    assert [(number(r["evaluation_coverage"]), int(r["escalations_required"]), int(r["escalations_compliant"]),
+             number(r["dispute_rate"]), int(r["pact_tone_evaluations"])) for r in rows] == behind
     printed = run_trustloop(["recommendations"], env).stdout
     assert "as of " in printed and all(c in printed for c, _, _ in expected)
+    assert printed.splitlines()[1].split()[-1] == "coverage"
+    assert printed.splitlines()[3].split()[-1] == f"{100 * behind[0][0]:.1f}%"
     only = run_trustloop(["recommendations", "--action", "hold", "--out", str(tmp_path / "hold.csv")], env)
     assert only.returncode == 0
+    actions = {a for _, a, _ in expected}
+    missing = next(a for a in ("promote", "hold", "demote") if a not in actions) if len(actions) < 3 else None
+    if missing:
+        assert run_trustloop(["recommendations", "--action", missing], env).stdout == (
+            f"no case type is recommended to {missing}\n")
 
 
 def test_cli_without_a_warehouse_fails_clearly(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from trustloop.commands.args import out_dir
 from trustloop.errors import UserError, require_warehouse
 from trustloop.warehouse import connect
 
@@ -66,5 +67,5 @@ def register(sub) -> None:
         ),
     )
     parser.add_argument("--case-type", help="only this case type")
-    parser.add_argument("--out", help="write control_map.csv and control_map.html to this folder")
+    parser.add_argument("--out", type=out_dir, help="write control_map.csv and control_map.html to this folder")
     parser.set_defaults(handler=cmd_controls)

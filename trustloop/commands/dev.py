@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from trustloop.commands.args import out_dir
 from trustloop.errors import UserError
 from trustloop.settings import Settings, apply_environment, get_settings
 
@@ -171,7 +172,7 @@ def register(sub) -> None:
         description="Run `dbt docs generate --static` against the current warehouse (read-only) and write "
         "index.html, static_index.html, manifest.json and catalog.json.",
     )
-    docs.add_argument("--out", default=None, help="folder to write the site to (default: <output>/dbt_docs)")
+    docs.add_argument("--out", default=None, type=out_dir, help="folder to write the site to (default: <output>/dbt_docs)")
     docs.set_defaults(handler=cmd_docs)
 
     ui = sub.add_parser(

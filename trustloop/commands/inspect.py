@@ -6,6 +6,7 @@ import csv
 import sys
 from pathlib import Path
 
+from trustloop.commands.args import non_negative_int, out_file
 from trustloop.errors import UserError, require_warehouse
 from trustloop.settings import get_settings
 from trustloop.trust.privacy import redact_pii
@@ -77,7 +78,9 @@ def cmd_quarantine(args) -> int:
             if where:
                 sql += " where " + " and ".join(where)
             total = con.execute(f"select count(*) from ({sql})", params).fetchone()[0]
-            rows = con.execute(sql + " order by source, file, line limit ?", params + [args.limit]).fetchall()
+            limit = " limit ?" if args.limit else ""
+            rows = con.execute(f"{sql} order by source, file, line{limit}",
+                               params + ([args.limit] if args.limit else [])).fetchall()
     if not args.raw:
         # a reason quotes the offending value, which may be personal data: shown redacted unless --raw
         rows = [(source, file, line, redact_pii(reason), raw) for source, file, line, reason, raw in rows]
@@ -120,12 +123,13 @@ def register(sub) -> None:
     msub = metrics.add_subparsers(dest="metrics_command", metavar="SUBCOMMAND")
     msub.required = True
     export = msub.add_parser("export", help="write the metrics export as CSV")
-    export.add_argument("--out", required=True, help="CSV file to write")
+    export.add_argument("--out", required=True, type=out_file, help="CSV file to write")
     export.set_defaults(handler=cmd_metrics_export)
 
     quarantine = sub.add_parser("quarantine", help="list quarantined rows with their reasons")
     quarantine.add_argument("--source", choices=["tickets", "agent_logs", "incidents"])
-    quarantine.add_argument("--limit", type=int, default=200)
+    quarantine.add_argument("--limit", type=non_negative_int, default=200,
+                            help="rows to list (default 200; 0 lists every row)")
     quarantine.add_argument("--raw", action="store_true", help="also print the raw text and the unredacted reason (may contain PII)")
     quarantine.add_argument("--format", choices=["text", "csv"], default="text")
     quarantine.add_argument("--set-aside", action="store_true",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 
+from trustloop.commands.args import out_dir, positive_int
 from trustloop.settings import get_settings
 
 
@@ -66,20 +66,10 @@ def cmd_set_aside(args) -> int:
     return 0 if report.ok else 1
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
-    return value
-
-
 def register(sub) -> None:
     demo = sub.add_parser("demo", help="write a realistic, seeded demo landing folder")
-    demo.add_argument("--out", required=True, help="landing folder to write")
-    demo.add_argument("--tickets", type=_positive_int, default=20000, help="number of tickets (default 20000)")
+    demo.add_argument("--out", required=True, type=out_dir, help="landing folder to write")
+    demo.add_argument("--tickets", type=positive_int, default=20000, help="number of tickets (default 20000)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(handler=cmd_demo)

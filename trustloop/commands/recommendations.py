@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import os
-import sys
 import textwrap
 from pathlib import Path
 
+from trustloop.commands.args import out_file
 from trustloop.errors import UserError, require_warehouse
 from trustloop.warehouse import connect, table_exists
 
@@ -17,16 +16,20 @@ CSV_COLUMNS = [
     "case_type", "current_tier", "recommended_tier", "action", "predicted_risk", "predicted_risk_upper",
     "evidence_volume", "reasons",
 ]
+PACT_DIMENSIONS = ("accuracy", "escalation", "tone", "policy_adherence")
+# each rule's outcome, then the counts and the rate it rests on, its bounds and its limit
 EXTRA_COLUMNS = [
-    "as_of_date", "policy_version", "model_version", "is_catalogued", "current_tier_source", "decision_basis",
-    "breached_rules", "uncleared_rules", "predicted_risk_lower", "risk_appetite", "empirical_rate", "min_evidence",
-    "rule_pact_accuracy", "pact_accuracy_lower", "pact_accuracy_upper", "pact_accuracy_threshold",
-    "rule_pact_escalation", "pact_escalation_lower", "pact_escalation_upper", "pact_escalation_threshold",
-    "rule_pact_tone", "pact_tone_lower", "pact_tone_upper", "pact_tone_threshold",
-    "rule_pact_policy_adherence", "pact_policy_adherence_lower", "pact_policy_adherence_upper",
-    "pact_policy_adherence_threshold",
-    "rule_escalation", "escalation_compliance_lower", "escalation_compliance_upper", "min_escalation_compliance",
-    "rule_dispute", "dispute_rate_lower", "dispute_rate_upper", "max_dispute_rate",
+    "as_of_date", "window_start_at", "window_end_at", "policy_version", "model_version", "is_catalogued",
+    "current_tier_source", "decision_basis", "breached_rules", "uncleared_rules",
+    "predicted_risk_lower", "risk_appetite", "empirical_rate", "labelled_cases",
+    "min_evidence", "evaluation_coverage", "autonomous_resolutions",
+    *(f"{prefix}{d}{suffix}" for d in PACT_DIMENSIONS for prefix, suffix in (
+        ("rule_pact_", ""), ("pact_", "_evaluations"), ("pact_", "_passed"), ("pact_", "_rate"), ("pact_", "_lower"),
+        ("pact_", "_upper"), ("pact_", "_threshold"))),
+    "rule_escalation", "escalations_required", "escalations_compliant", "escalation_compliance_rate",
+    "escalation_compliance_lower", "escalation_compliance_upper", "min_escalation_compliance",
+    "rule_dispute", "disputed_resolutions", "dispute_rate", "dispute_rate_lower", "dispute_rate_upper",
+    "max_dispute_rate",
     "rule_model_risk", "rule_evidence", "rule_freeze", "severe_incidents_in_freeze",
 ]
 
@@ -77,7 +80,8 @@ def _pct(value) -> str:
 
 def render_table(columns: list[str], rows: list[tuple], width: int = 110) -> str:
     idx = {c: i for i, c in enumerate(columns)}
-    head = f"{'case type':<24} {'current':<8} {'action':<8} {'recommended':<11} {'risk':>6} {'upper':>6} {'evidence':>8}"
+    head = (f"{'case type':<24} {'current':<8} {'action':<8} {'recommended':<11} {'risk':>6} {'upper':>6} "
+            f"{'evidence':>8} {'coverage':>8}")
     lines = []
     if rows and "as_of_date" in idx:
         first = rows[0]
@@ -92,6 +96,7 @@ def render_table(columns: list[str], rows: list[tuple], width: int = 110) -> str
             f"{row[idx['case_type']]:<24} {row[idx['current_tier']]:<8} {row[idx['action']]:<8} "
             f"{row[idx['recommended_tier']]:<11} {_pct(row[idx['predicted_risk']]):>6} "
             f"{_pct(row[idx['predicted_risk_upper']]):>6} {row[idx['evidence_volume']]:>8}"
+            + (f" {_pct(row[idx['evaluation_coverage']]):>8}" if "evaluation_coverage" in idx else "")
         )
         for text in textwrap.wrap(str(row[idx["reasons"]] or ""), width=width - 4):
             lines.append(f"    {text}")
@@ -107,11 +112,10 @@ def cmd_recommendations(args) -> int:
         write_csv(Path(args.out), columns, rows)
         print(f"wrote {len(rows)} recommendation(s) to {args.out}")
         return 0
-    try:
-        print(render_table(columns, rows))
-        sys.stdout.flush()
-    except BrokenPipeError:  # `trustloop recommendations | head`: the reader left, nothing is wrong
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if not rows:
+        print(f"no case type is recommended to {args.action}" if args.action else "no recommendation yet")
+        return 0
+    print(render_table(columns, rows))
     return 0
 
 
@@ -121,9 +125,10 @@ def register(sub) -> None:
         help="the autonomy recommendation per case type (promote / hold / demote, with reasons)",
         description=(
             "Print the autonomy recommendation per case type from the last run, or write it as CSV "
-            f"({', '.join(CSV_COLUMNS)}, then every rule's outcome and bounds)."
+            f"({', '.join(CSV_COLUMNS)}, then the window, the evaluation coverage, and every rule's outcome with the "
+            "counts, rate and bounds it rests on and its limit)."
         ),
     )
-    parser.add_argument("--out", help="write the recommendations to this CSV file instead of printing them")
+    parser.add_argument("--out", type=out_file, help="write the recommendations to this CSV file instead of printing them")
     parser.add_argument("--action", choices=["promote", "hold", "demote"], help="only this action")
     parser.set_defaults(handler=cmd_recommendations)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from trustloop.commands.args import out_dir
 from trustloop.errors import UserError, require_warehouse
 
 
@@ -83,7 +84,7 @@ def register(sub) -> None:
         "tables (CSV and .xlsx) for the latest complete ISO week, or the week given, and the control map "
         "(controls/control_map.csv and .html, as `trustloop controls --out`).",
     )
-    report.add_argument("--out", required=True, help="folder to write to (created)")
+    report.add_argument("--out", required=True, type=out_dir, help="folder to write to (created)")
     report.add_argument(
         "--week", type=_week_arg, default=None,
         help="any date of the week, YYYY-MM-DD (or YYYY-Www); default: the latest complete ISO week",

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from trustloop.commands.args import out_dir
 from trustloop.errors import UserError, require_warehouse
 
 
@@ -112,7 +113,7 @@ def register(sub) -> None:
 
     evidence = sub.add_parser("evidence", help="write the evidence packet of a case (JSON + HTML timeline)")
     evidence.add_argument("ticket_id")
-    evidence.add_argument("--out", required=True, help="folder to write the packet into")
+    evidence.add_argument("--out", required=True, type=out_dir, help="folder to write the packet into")
     evidence.set_defaults(handler=cmd_evidence)
 
     verify_packet = sub.add_parser("verify-packet", help="verify an evidence packet folder (no warehouse needed)")

@@ -94,6 +94,7 @@ def _meta(con, week_start: dt.date, today: dt.date, generated_at: dt.datetime) -
         "is_past_week": data_as_of is not None and week_start < latest_complete_week(today, data_as_of.date()),
         "data_from": data_from,
         "is_before_data": data_from is None or week_end < data_from.date(),
+        "is_after_data": data_as_of is not None and week_start > data_as_of.date(),
     }
 
 
@@ -424,10 +425,11 @@ def _quality(con) -> dict[str, Any]:
     ledger = []
     if _exists(con, "raw", "file_ledger"):
         per_source: dict[str, dict[str, int]] = {}
-        for r in fetch_dicts(con, "select source, status, rows_read, rows_loaded, rows_quarantined from raw.file_ledger"):
+        for r in fetch_dicts(con, """select source, status, rows_read, rows_loaded, rows_new, rows_duplicate,
+                                            rows_quarantined from raw.file_ledger"""):
             s = per_source.setdefault(
                 r["source"], {"files": 0, "rejected": 0, "skipped": 0, "rows_read": 0, "rows_loaded": 0,
-                              "rows_quarantined": 0, "unreconciled_files": 0}
+                              "rows_new": 0, "rows_duplicate": 0, "rows_quarantined": 0, "unreconciled_files": 0}
             )
             if r["status"] == "skipped_duplicate_file":
                 s["skipped"] += 1
@@ -436,6 +438,8 @@ def _quality(con) -> dict[str, Any]:
             s["rejected"] += r["status"] == "rejected"
             s["rows_read"] += r["rows_read"]
             s["rows_loaded"] += r["rows_loaded"]
+            s["rows_new"] += r["rows_new"] or 0
+            s["rows_duplicate"] += r["rows_duplicate"] or 0
             s["rows_quarantined"] += r["rows_quarantined"]
             s["unreconciled_files"] += r["rows_read"] != r["rows_loaded"] + r["rows_quarantined"]
         ledger = [dict(source=k, **v) for k, v in sorted(per_source.items())]

@@ -303,13 +303,16 @@ def _header(data: dict[str, Any]) -> str:
         completeness = (' <span class="warn">(no data in this week: the cases start on '
                         f'{on_date(meta["data_from"])})</span>' if meta["data_from"] else
                         ' <span class="warn">(no cases in the warehouse)</span>')
+    elif meta.get("is_after_data"):
+        completeness = (' <span class="warn">(no data in this week: the data ends on '
+                        f'{on_date(meta["data_as_of"])})</span>')
     else:
         completeness = "" if meta["is_complete_week"] else (
             ' <span class="warn">(the data does not yet cover the whole week)</span>'
         )
     past = ""
     if meta["is_past_week"]:
-        past = ('<p class="note past-week">A past week: its metrics, trends and incidents are this week\'s; the '
+        past = ('<p class="note past-week">A past week: its metrics, trends and incidents are that week\'s; the '
                 "recommendations and the ROI totals are the latest (data as of "
                 f"{on_date(meta['data_as_of'])}), as the warehouse keeps them.</p>")
     return (
@@ -704,19 +707,24 @@ def _quality_section(data: dict[str, Any]) -> str:
     ledger = q["ledger"]
     if ledger:
         out.append("<h3>Landing files reconciliation</h3><table><thead><tr><th>Source</th><th class=\"num\">Files</th>"
-                   "<th class=\"num\">Rejected</th><th class=\"num\">Re-delivered (skipped)</th>"
-                   "<th class=\"num\">Rows read</th><th class=\"num\">Loaded</th><th class=\"num\">Quarantined</th>"
+                   "<th class=\"num\">Rejected</th><th class=\"num\">Copies of a file read (skipped)</th>"
+                   "<th class=\"num\">Rows read</th><th class=\"num\">Loaded</th><th class=\"num\">of which new</th>"
+                   "<th class=\"num\">of which duplicates</th><th class=\"num\">Quarantined</th>"
                    "<th>Read = loaded + quarantined</th></tr></thead><tbody>")
         for s in ledger:
             ok = s["unreconciled_files"] == 0
             out.append(
                 f'<tr data-source="{escape(s["source"])}">' + td(escape(s["source"])) + td(count(s["files"]), "num")
                 + td(count(s["rejected"]), "num") + td(count(s["skipped"]), "num") + td(count(s["rows_read"]), "num")
-                + td(count(s["rows_loaded"]), "num") + td(count(s["rows_quarantined"]), "num")
+                + td(count(s["rows_loaded"]), "num") + td(count(s["rows_new"]), "num")
+                + td(count(s["rows_duplicate"]), "num", f' data-duplicates="{s["rows_duplicate"]}"')
+                + td(count(s["rows_quarantined"]), "num")
                 + td(f'<span class="{"good" if ok else "bad"}">'
                      f'{"yes" if ok else str(s["unreconciled_files"]) + " file(s) do not reconcile"}</span>') + "</tr>"
             )
-        out.append("</tbody></table><p class=\"note\">From raw.file_ledger: every landing file ever read.</p>")
+        out.append("</tbody></table><p class=\"note\">From raw.file_ledger: every landing file ever read. Loaded = "
+                   "new + duplicates: a duplicate is a row already stored (re-delivered, or spelt otherwise with the "
+                   "same values), counted as loaded and stored once.</p>")
     else:
         out.append('<p class="note">No landing file has been read yet.</p>')
     out.append("</section>")
