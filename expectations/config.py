@@ -88,8 +88,10 @@ class Thresholds:
                 NullRateRule("agent_version of AI case assignments", "agent_version", 0.20,
                              "actor_type = 'ai_agent' and event_type = 'case_assigned'", blocking=False),
                 NullRateRule("attributes of evaluations", "attributes", 0.02, "event_type = 'evaluation'"),
+                # optional in the contract: without them no trigger is known to require a human, and
+                # escalation compliance has no cases (a warning, not a stop: the folder is valid)
                 NullRateRule("attributes of escalation triggers", "attributes", 0.02,
-                             "event_type = 'escalation_trigger'"),
+                             "event_type = 'escalation_trigger'", blocking=False),
             ),
             "raw.incidents": (
                 NullRateRule("agent_id", "agent_id", 0.75, blocking=False),

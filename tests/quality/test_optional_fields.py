@@ -1,11 +1,13 @@
 """A landing folder that leaves out what the contract makes optional still gives its evidence.
 
 The contract sample, rewritten as another team's export could be: tickets without a solved_at
-column, agent logs without agent_version, incidents without agent_id, and a new event type the
-contract does not know on more than 1 % of the events. Every one of those is valid. The run must
-succeed with no blocking failure and give the original's metrics export, less the incident-time
-rows whose scope needs an incident's agent_id; the coverage suites (warning only) say what is
-missing, each naming its rule.
+column, agent logs without agent_version, escalation triggers without their (optional) attributes,
+incidents without agent_id, and a new event type the contract does not know on more than 1 % of the
+events. Every one of those is valid. The run must succeed with no blocking failure and give the
+original's metrics export, less the incident-time rows whose scope needs an incident's agent_id and
+the escalation-compliance rows (without `required`, no trigger is known to require a human); the
+coverage suites (warning only) say what is missing, each naming its rule. Triggers without
+attributes used to fail a blocking null-rate rule and stop the run.
 
 Beside them, a file of events whose typed attributes break the contract (an evaluation scored 7, a
 verdict of "maybe", a sentiment of 5, an AI assignment in mode "autopilot", six evaluations of the
@@ -73,6 +75,8 @@ def _rewrite(landing: Path) -> None:
                 continue
             if isinstance(event, dict):
                 event.pop("agent_version", None)
+                if event.get("event_type") == "escalation_trigger":
+                    event.pop("attributes", None)
                 tickets.append(event.get("ticket_id"))
                 if event.get("event_type") == "case_assigned" and str(event.get("actor_type")).lower() == "ai_agent":
                     ai_handled.append(event["ticket_id"])
@@ -120,8 +124,8 @@ def test_the_run_succeeds_and_only_the_coverage_suites_warn(stripped_build):
     assert [s for s, _ in failing] == ["raw_agent_logs_coverage", "raw_agent_logs_coverage",
                                         "raw_incidents_coverage", "raw_tickets_coverage"]
     samples = " ".join(str(f) for _, f in failing)
-    for rule in ("agent_version of AI case assignments", "agent_id", "solved_at of solved or closed tickets",
-                 "internal_note_added"):
+    for rule in ("agent_version of AI case assignments", "attributes of escalation triggers", "agent_id",
+                 "solved_at of solved or closed tickets", "internal_note_added"):
         assert rule in samples
     assert query(warehouse, "select count(*) from raw.agent_logs where event_type = 'internal_note_added'") == [
         (UNKNOWN_EVENTS,)]
@@ -129,14 +133,16 @@ def test_the_run_succeeds_and_only_the_coverage_suites_warn(stripped_build):
 
 def test_the_metrics_export_is_the_original_ones_but_incident_times(stripped_build, tmp_path):
     """Every exported row equals the original's. The incident-time rows are gone, as the metric's
-    definition says: only incidents with an agent_id are in its scope, and none has one now."""
+    definition says: only incidents with an agent_id are in its scope, and none has one now. So are
+    the escalation-compliance rows: no trigger says a human was required."""
     warehouse, env, _ = stripped_build
     out = tmp_path / "metrics.csv"
     run_trustloop(["metrics", "export", "--out", str(out)], env)
     differences = export_differences(out, CONTRACT_SAMPLE / "expected_metrics.csv")
     assert differences["extra"] == [] and differences["different"] == []
-    assert {key[0] for key in differences["missing"]} == INCIDENT_TIME_METRICS
-    assert len(differences["missing"]) == 48
+    assert {key[0] for key in differences["missing"]} == INCIDENT_TIME_METRICS | {"escalation_compliance_rate"}
+    assert len(differences["missing"]) == 48 + 75  # the sample's incident-time and escalation rows
+    assert query(warehouse, "select count(*) from marts.fct_escalations") == [(0,)]
     # and the recommendations were made on that evidence
     assert query(warehouse, "select count(*) from marts.rpt_autonomy_recommendations")[0][0] > 0
 

@@ -182,3 +182,59 @@ def test_edited_timeline_is_detected(packet_dir, tmp_path):
 def test_unknown_ticket_is_a_clear_error(pii_build, tmp_path):
     proc = run_trustloop(["evidence", "T-DOES-NOT-EXIST", "--out", str(tmp_path / "x")], pii_build[2], check=False)
     assert proc.returncode == 2 and "T-DOES-NOT-EXIST" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _reforged(packet_dir: Path, tmp_path: Path, change) -> Path:
+    """What a forger who knows the format does: change a record, then recompute every hash, the manifest
+    hash, the timeline and the file checksums. The packet verifies on its own."""
+    from trustloop.trust.evidence import _header, manifest_for, manifest_hash
+    from trustloop.trust.timeline import render_timeline
+
+    def reseal(packet, folder):
+        change(packet)
+        entries = manifest_for(packet["records"])
+        packet["manifest"]["entries"] = entries
+        packet["manifest"]["manifest_sha256"] = manifest_hash(_header(packet), entries)
+        (folder / "timeline.html").write_text(render_timeline(packet))
+
+    forged = _forge(packet_dir, tmp_path, reseal)
+    _reseal_sums(forged)
+    return forged
+
+
+def _upheld_to_rejected(packet):
+    packet["records"]["ticket"][0]["dispute_outcome"] = "rejected"
+
+
+def _forged_ledger_entry(packet):
+    packet["records"]["ledger"][0]["row_hash"] = "0" * 64
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (_upheld_to_rejected, f"ticket (ticket_id={TICKET_DISPUTED}): differs from the warehouse's record (altered)"),
+    (_forged_ledger_entry, "differs from the warehouse's record (forged)"),
+])
+def test_a_packet_resealed_by_a_forger_verifies_alone_but_not_against_the_warehouse(
+        disputed_packet_dir, tmp_path, pii_build, change, expected):
+    assert _load(disputed_packet_dir)["records"]["ticket"][0]["dispute_outcome"] == "upheld"
+    forged = _reforged(disputed_packet_dir, tmp_path, change)
+    alone = run_trustloop(["verify-packet", str(forged)], pii_build[2])
+    assert alone.returncode == 0 and "OK:" in alone.stdout  # the limitation the option exists for
+    proc = run_trustloop(["verify-packet", str(forged), "--against-warehouse"], pii_build[2], check=False)
+    assert proc.returncode == 1 and "NOT VALID: 1 problem(s)" in proc.stdout, proc.stdout
+    assert expected in proc.stdout
+    # the genuine packet agrees with the warehouse, record for record
+    genuine = run_trustloop(["verify-packet", str(disputed_packet_dir), "--against-warehouse"], pii_build[2])
+    assert "every record and ledger entry is the warehouse's" in genuine.stdout and "checked against the" in genuine.stdout
+
+
+def test_a_packet_of_an_earlier_run_names_what_changed_since(packet_dir, tmp_path, pii_build):
+    """After later runs a difference may be an alteration or a change since: the report says which runs."""
+    def earlier_run(packet):
+        packet["source"]["run_id"] = "an-earlier-run"
+        packet["records"]["events"].pop()  # an event the packet's run had not seen yet
+
+    older = _reforged(packet_dir, tmp_path, earlier_run)
+    proc = run_trustloop(["verify-packet", str(older), "--against-warehouse"], pii_build[2])
+    assert proc.returncode == 0 and "the packet was made at run an-earlier-run" in proc.stdout
+    assert "in the warehouse's evidence since run an-earlier-run, not in the packet" in proc.stdout

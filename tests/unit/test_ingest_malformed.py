@@ -316,6 +316,20 @@ def test_case_type_normalisation_extra_columns_and_lists(con, tmp_path):
     assert reason == "time order: detected_at before started_at"
 
 
+def test_a_case_type_of_separators_only_is_quarantined_and_any_space_separates(con, tmp_path):
+    rows = [TICKET_HEADER]
+    for i, case_type in enumerate(["-", " _ ", "--", "Billing\u00a0Refund", "Billing\u3000-\u3000Refund", "x-"]):
+        rows.append(GOOD_TICKET.replace("T1,", f"T{i},").replace("billing_refund", case_type))
+    write(tmp_path, "tickets/t.csv", "\n".join(rows) + "\n")
+    [result] = load(con, tmp_path, "tickets")
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (6, 3, 3)
+    assert con.execute("select ticket_id, case_type from raw.tickets order by ticket_id").fetchall() == [
+        ("T3", "billing_refund"), ("T4", "billing_refund"), ("T5", "x")]
+    reason = "case_type: no letter or digit (only spaces, hyphens or underscores)"
+    assert [(line, text) for _, line, text, _ in quarantine(con)] == [
+        (2, f"{reason} (-)"), (3, f"{reason} (_)"), (4, f"{reason} (--)")]
+
+
 def test_parquet_files_load_with_native_types(con, tmp_path):
     table = pa.table(
         {
@@ -464,3 +478,24 @@ def test_a_redelivered_event_whose_typed_attributes_are_spelled_otherwise_is_the
         "e3": {"dimension": "tone", "evaluator": "human_qa", "passed": False, "score": 0.5},
         "e4": {"sentiment": -1.0, "text": "Hi"},
     }
+
+
+def test_a_null_attribute_is_an_absent_one(con, tmp_path):
+    """{"pact_id": null} and no pact_id are the same attributes (the contract: a value is missing when its key is
+    absent or it is null); a re-delivery spelling one for the other is a duplicate, not a conflict."""
+    evaluation = {"dimension": "tone", "passed": True, "evaluator": "human_qa"}
+    write(tmp_path, "agent_logs/a.jsonl", json.dumps(event(event_type="evaluation",
+                                                           attributes={**evaluation, "pact_id": None})) + "\n")
+    write(tmp_path, "agent_logs/b.jsonl", json.dumps(event(event_type="evaluation", attributes=evaluation)) + "\n")
+    pq.write_table(pa.table({  # a Parquet struct: its absent fields are nulls
+        "event_id": ["e1"], "ticket_id": ["T1"], "occurred_at": ["2026-03-02T10:00:00Z"], "actor_type": ["ai_agent"],
+        "actor_id": ["bot"], "event_type": ["evaluation"],
+        "attributes": pa.array([{**evaluation, "pact_id": None, "score": None}],
+                               pa.struct([("dimension", pa.string()), ("passed", pa.bool_()),
+                                          ("evaluator", pa.string()), ("pact_id", pa.string()),
+                                          ("score", pa.float64())])),
+    }), tmp_path / "agent_logs" / "c.parquet")
+    a, b, c = load(con, tmp_path, "agent_logs")
+    assert [(r.rows_new, r.rows_duplicate, r.rows_quarantined) for r in (a, b, c)] == [(1, 0, 0), (0, 1, 0), (0, 1, 0)]
+    assert con.execute("select attributes from raw.agent_logs").fetchall() == [
+        ('{"dimension":"tone","evaluator":"human_qa","passed":true}',)]

@@ -69,6 +69,15 @@ def cmd_verify_packet(args) -> int:
     if not folder.is_dir():
         raise UserError(f"not a packet folder: {folder}")
     report = verify_packet(folder)
+    if args.against_warehouse and report.ok:
+        from trustloop.trust.evidence import PACKET_FILE, compare_with_evidence
+        from trustloop.trust.snapshot import current_source, open_source
+
+        require_warehouse()
+        packet = json.loads((folder / PACKET_FILE).read_text(encoding="utf-8"))
+        source = current_source()
+        with open_source(source) as con:
+            compare_with_evidence(report, packet, con, source)
     print(report.render())
     return 0 if report.ok else 1
 
@@ -118,6 +127,10 @@ def register(sub) -> None:
 
     verify_packet = sub.add_parser("verify-packet", help="verify an evidence packet folder (no warehouse needed)")
     verify_packet.add_argument("folder")
+    verify_packet.add_argument(
+        "--against-warehouse", action="store_true",
+        help="also check every record and ledger entry against the warehouse's evidence for the case (a packet "
+             "rewritten with every hash recomputed verifies on its own, not against the warehouse)")
     verify_packet.set_defaults(handler=cmd_verify_packet)
 
     verify = sub.add_parser("verify", help="check the warehouse against the tamper-evident ledger")

@@ -216,6 +216,7 @@ def _problem(kind: str, values: tuple[str, ...] = ()) -> str | None:
     """What a value of ``kind`` that cannot be read as one is (a column's, or a typed attribute's)."""
     return {
         "ts": "not an ISO 8601 timestamp",
+        "case_type": "no letter or digit (only spaces, hyphens or underscores)",
         "enum": "not one of " + ", ".join(values),
         "decimal": "not a decimal number",
         "int": "not a whole number",

@@ -282,6 +282,9 @@ class PacketReport:
     records: int = 0
     problems: list[str] = field(default_factory=list)
     manifest_sha256: str | None = None
+    # set by compare_with_evidence: what the packet was checked against, and what it may not know yet
+    checked_against: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -289,12 +292,60 @@ class PacketReport:
 
     def render(self) -> str:
         lines = [f"packet {self.folder}: {self.records} records, manifest {self.manifest_sha256 or '?'}"]
+        if self.checked_against:
+            lines.append(f"checked against {self.checked_against}")
         if self.ok:
-            lines.append("OK: every record matches the manifest, the manifest hash and the file checksums hold")
+            lines.append("OK: every record matches the manifest, the manifest hash and the file checksums hold"
+                         + ("; every record and ledger entry is the warehouse's" if self.checked_against else ""))
+            lines += [f"  note: {n}" for n in self.notes]
         else:
             lines.append(f"NOT VALID: {len(self.problems)} problem(s)")
             lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+def compare_with_evidence(report: PacketReport, packet: dict[str, Any], con: duckdb.DuckDBPyConnection,
+                          source: Source) -> None:
+    """Check a packet's records against the evidence the warehouse holds for its case (adds to ``report``).
+
+    A forger who rewrites a packet and recomputes every hash makes a packet that verifies on its own; it
+    cannot make the warehouse agree. The ledger entries in a packet never change once written (an erasure
+    keeps them), so one that the ledger does not hold is forged. The other records are the case's evidence
+    at the run that made the packet: when the warehouse is still at that run, any difference is an
+    alteration; after later runs, a record may also have changed since (a new snapshot of the ticket, a
+    later evaluation), and the report says which run each side is.
+    """
+    meta = snapshot_meta(con)
+    run_id = meta.get("run_id")
+    packet_run = (packet.get("source") or {}).get("run_id")
+    same_run = run_id is not None and run_id == packet_run
+    report.checked_against = (f"the {source.kind} {source.path} (run {run_id or 'unknown'}; the packet was made "
+                              f"at run {packet_run or 'unknown'})")
+    ticket_id = packet.get("ticket_id")
+    try:
+        current = gather_records(con, str(ticket_id))
+    except UnknownTicket:
+        report.problems.append(f"ticket {ticket_id} is not in the warehouse (its evidence was erased, or the "
+                               "packet is not of this warehouse)")
+        return
+    now = {(e["section"], e["id"]): e["sha256"] for e in manifest_for(current)}
+    listed = {(e.get("section"), e.get("id")): e.get("sha256") for e in (packet.get("manifest") or {}).get("entries") or []}
+    since = "" if same_run else f", or changed since run {packet_run or 'unknown'}"
+    for (section, record_id), digest in listed.items():
+        if (section, record_id) not in now:
+            if section == "ledger":
+                report.problems.append(f"ledger ({record_id}): no such entry in the warehouse's ledger (forged)")
+            else:
+                report.problems.append(f"{section} ({record_id}): not in the warehouse's evidence (added{since})")
+        elif now[(section, record_id)] != digest:
+            what = "forged" if section == "ledger" else f"altered{since}"
+            report.problems.append(f"{section} ({record_id}): differs from the warehouse's record ({what})")
+    for section, record_id in sorted(set(now) - set(listed)):
+        if same_run:
+            report.problems.append(f"{section} ({record_id}): in the warehouse's evidence, not in the packet (removed)")
+        else:
+            report.notes.append(f"{section} ({record_id}): in the warehouse's evidence since run "
+                                f"{packet_run or 'unknown'}, not in the packet")
 
 
 def verify_packet(folder: Path) -> PacketReport:
