@@ -133,3 +133,21 @@ def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path):
     stderr = proc.stderr.read()
     assert proc.wait(timeout=120) == 141
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_every_command_describes_itself_in_its_help():
+    import argparse
+
+    from trustloop.cli import build_parser
+
+    def commands(parser, prefix=""):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield f"{prefix}{name}", sub
+                    yield from commands(sub, f"{prefix}{name} ")
+
+    found = dict(commands(build_parser()))
+    assert {"run", "serve", "evidence", "verify", "verify-packet", "metrics export", "quarantine", "ledger"} <= set(found)
+    assert [name for name, sub in found.items() if not (sub.description or "").strip()] == []
+    assert "/api/v1/health" in found["serve"].description

@@ -72,6 +72,21 @@ def test_every_case_type_agent_and_assumption_is_shown(report_build):
     for (agent,) in query(w, "select distinct grain_value from marts.fct_trust_metrics where grain = 'agent' "
                              "and period = 'week' and period_start >= date '2026-09-21'"):
         assert ("agent", agent) in rows
+    # each agent's Score and published tier for the week, as the trust lookup's mart holds them
+    shown = {(e.attrs["data-score"], e.attrs["data-tier"]) for e in page.elements if "data-score" in e.attrs}
+    scores = query(w, "select score, tier, score_tier, is_in_breach from marts.rpt_agent_scores "
+                      "where week_start = date '2026-11-16'")
+    assert shown == {(str(score), tier) for score, tier, *_ in scores} and scores
+    capped = [(tier, score_tier) for _, tier, score_tier, breach in scores if breach and tier != score_tier]
+    assert capped  # the demo's late handoffs breach the escalation minimum
+    for tier, score_tier in capped:
+        assert tier == "watch" and f"capped from {score_tier}" in html
+    # the week's dispute rates are provisional: most of its disputes have not been filed yet
+    [(p90,)] = query(w, """select quantile_cont(epoch(disputed_at - resolved_at) / 86400.0, 0.9)
+                           from marts.fct_autonomous_resolutions where disputed_at >= resolved_at""")
+    assert p90 > 7
+    assert f"90% of disputes come within {p90:.0f} days of the resolution" in html
+    assert html.count('class="tag provisional"') >= 2
     versions = {e.attrs.get("data-agent-version") for e in page.elements if e.tag == "tr"}
     for (version,) in query(w, "select distinct grain_value from marts.fct_trust_metrics where grain = 'agent_version'"):
         assert version in versions
@@ -106,6 +121,8 @@ def test_a_chosen_week_and_its_trend(demo_warehouse):
     assert (week["value"], week["lower"], week["upper"]) == expected
     html = render_scorecard(data)
     assert "week 2026-W42" in html and "2026-10-18" in data["meta"]["week_end"].isoformat()
+    # five weeks before the data's end, the week's disputes have arrived
+    assert not meta["dispute_lag"]["still_arriving"] and 'class="tag provisional"' not in html
     assert not data["incidents"]["open"] or all(i["detected_at"] < dt.datetime(2026, 10, 19) for i in data["incidents"]["open"])
     # a past week says which of its figures are the latest, not the week's own
     (as_of,) = {r["as_of_date"] for r in data["recommendations"]["rows"]}
@@ -278,6 +295,20 @@ def test_rates_near_one_are_plotted_on_an_axis_that_starts_near_them():
     assert [t.split(">")[-1] for t in svg.split("</text>") if 'class="axis"' in t] == ["90.0%", "95.0%", "100.0%"]
 
 
+def test_a_rate_trend_zooms_to_its_values_and_threshold_and_says_where_its_axis_starts():
+    from trustloop.reports.charts import Point, high_rate_spark_domain, sparkline
+
+    weeks = [Point("w1", 0.93, 0.88, 0.96), Point("w2", 0.97, 0.93, 0.99), Point("w3", None)]
+    assert high_rate_spark_domain(weeks) == pytest.approx((0.8, 1.0))
+    assert high_rate_spark_domain(weeks, threshold=0.75) == pytest.approx((0.7, 1.0))  # the threshold line shows
+    svg = sparkline(weeks, "tone pass rate", threshold=0.9, domain=high_rate_spark_domain(weeks, 0.9))
+    assert '<text class="axis-start"' in svg and svg.split('class="axis-start"')[1].split(">")[1].startswith("80%<")
+    # the threshold line sits half-way up the 36-pixel box (80-100 %), not in its top pixels
+    y = float(svg.split('class="threshold"')[1].split('y1="')[1].split('"')[0])
+    assert 15 < y < 21
+    assert '<text class="axis-start"' not in sparkline(weeks, "on 0-100 %")  # the full axis needs no label
+
+
 def test_the_scorecard_zooms_its_pass_rate_and_agreement_plots(report_build):
     html = report_build.scorecard.read_text()
     for title in ("Pact pass rate by release of", "agreement rate by pact dimension"):
@@ -285,3 +316,7 @@ def test_the_scorecard_zooms_its_pass_rate_and_agreement_plots(report_build):
         svg = html[at:html.index("</svg>", at)]
         first_tick = svg.split('class="axis"')[1].split(">")[1].split("<")[0]
         assert first_tick != "0.0%" and first_tick.endswith("0.0%"), first_tick
+    # the weekly trends of pass rates zoom too
+    at = html.index('aria-label="tone pass rate, ')
+    spark = html[at:html.index("</svg>", at)]
+    assert 'class="axis-start"' in spark

@@ -108,6 +108,14 @@ def test_http_score_matches_cli(server, pii_build):
     assert response.json() == cli
 
 
+def test_http_health_names_the_snapshot_it_serves(server, pii_build):
+    health = httpx.get(f"{server}/api/v1/health", timeout=30).json()
+    published = json.loads(run_trustloop(["lookup", AGENT], pii_build[2]).stdout)["published"]
+    assert health["status"] == "ok" and health["source"] == "snapshot"
+    assert (health["run_id"], health["published_at"]) == (published["run_id"], published["published_at"])
+    assert health["policy_version"]
+
+
 def test_http_404s(server):
     for path in ("/api/v1/scores/agent_nobody", "/api/v1/cases/T-NOBODY/evidence"):
         response = httpx.get(server + path, timeout=30)

@@ -114,7 +114,8 @@ def register(sub) -> None:
     lookup.set_defaults(handler=cmd_lookup)
 
     serve = sub.add_parser(
-        "serve", help="read-only HTTP service: /api/v1/scores/{agent_id}, /api/v1/cases/{ticket_id}/evidence",
+        "serve", help="read-only HTTP service: /api/v1/scores/{agent_id}, /api/v1/cases/{ticket_id}/evidence, "
+        "/api/v1/agents, /api/v1/health (OpenAPI at /openapi.json)",
     )
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback only)")

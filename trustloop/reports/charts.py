@@ -55,6 +55,12 @@ def high_rate_domain(points: Sequence[Point], step: float = 0.1) -> tuple[float,
     return max(0.0, min(lo, 1.0 - step)), 1.0
 
 
+def high_rate_spark_domain(points: Sequence[Point], threshold: float | None = None) -> tuple[float, float]:
+    """A sparkline's axis for a rate near 100 %: high_rate_domain, low enough to show the threshold too."""
+    marks = [*points, Point("threshold", threshold)] if threshold is not None else points
+    return high_rate_domain(marks)
+
+
 def sparkline(
     points: Sequence[Point],
     title: str,
@@ -79,6 +85,9 @@ def sparkline(
         f'<svg class="chart spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
     ]
+    if domain is not None and domain[0] > 0 and domain[1] == 1.0:  # a zoomed rate axis says where it starts
+        parts.append(f'<text class="axis-start" x="0.5" y="{height - 1}" font-size="7" fill="#888">'
+                     f'{round(100 * domain[0])}%</text>')
     if threshold is not None:
         ty = _f(y(threshold))
         parts.append(f'<line class="threshold" x1="0" x2="{width}" y1="{ty}" y2="{ty}"/>')

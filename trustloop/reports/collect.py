@@ -98,6 +98,22 @@ def _meta(con, week_start: dt.date, today: dt.date, generated_at: dt.datetime) -
     }
 
 
+def _dispute_lag(con, meta: dict[str, Any]) -> dict[str, Any]:
+    """How long disputes take to arrive after an autonomous resolution, and whether the scorecard's week is
+    still inside that time: its dispute rate then counts only the disputes filed so far."""
+    if not _exists(con, "marts", "fct_autonomous_resolutions"):
+        return {"p90_days": None, "disputes": 0, "still_arriving": False}
+    p90, disputes = con.execute(
+        """select quantile_cont(epoch(disputed_at - resolved_at) / 86400.0, 0.9), count(*)
+           from marts.fct_autonomous_resolutions where disputed_at >= resolved_at"""
+    ).fetchone()
+    data_as_of = meta["data_as_of"]
+    still = (p90 is not None and data_as_of is not None
+             and dt.datetime.combine(meta["week_end"] + dt.timedelta(days=1), dt.time()) + dt.timedelta(days=p90)
+             > data_as_of)
+    return {"p90_days": p90, "disputes": disputes, "still_arriving": bool(still)}
+
+
 def _case_types(con) -> dict[str, dict[str, Any]]:
     """Each case type with its current tier and pact thresholds (policy catalog, defaults applied)."""
     if not _exists(con, "intermediate", "int_case_types__policy"):
@@ -559,6 +575,17 @@ def choose_week(con: duckdb.DuckDBPyConnection, today: dt.date) -> dt.date:
     return latest_complete_week(today, data_end)
 
 
+def _agent_scores(con, meta) -> dict[str, dict[str, Any]]:
+    """Each agent's Score and published tier for the scorecard's week (marts.rpt_agent_scores), by agent."""
+    if not _exists(con, "marts", "rpt_agent_scores"):
+        return {}
+    from trustloop.trust.lookup import breaches
+
+    rows = fetch_dicts(con, "select * from marts.rpt_agent_scores where week_start = ?", [meta["week_start"]])
+    return {r["agent_id"]: {"score": r["score"], "tier": r["tier"], "score_tier": r["score_tier"],
+                            "is_provisional": r["is_provisional"], "breaches": breaches(r)} for r in rows}
+
+
 def collect_scorecard(
     con: duckdb.DuckDBPyConnection,
     week_start: dt.date | None = None,
@@ -577,6 +604,7 @@ def collect_scorecard(
     if week_start.weekday() != 0:
         raise ValueError(f"a week starts on a Monday, got {week_start}")
     meta = _meta(con, week_start, today, generated_at)
+    meta["dispute_lag"] = _dispute_lag(con, meta)
     case_types = _case_types(con)
     metric_rows = _metric_rows(con, meta)
     return {
@@ -584,6 +612,7 @@ def collect_scorecard(
         "case_types": case_types,
         "glance": _glance(con, meta),
         "headline": _headline(metric_rows, meta, case_types),
+        "agent_scores": _agent_scores(con, meta),
         "recovery": _recovery(con, meta),
         "pacts": _pacts(metric_rows, meta, case_types),
         "judge": _judge(con, meta),

@@ -20,7 +20,14 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from trustloop.reports.charts import Point, grouped_bars, high_rate_domain, interval_plot, sparkline
+from trustloop.reports.charts import (
+    Point,
+    grouped_bars,
+    high_rate_domain,
+    high_rate_spark_domain,
+    interval_plot,
+    sparkline,
+)
 from trustloop.reports.collect import DIMENSIONS, HANDLING_MODES
 
 METRIC_LABELS = {
@@ -220,7 +227,7 @@ def _points(trend: list[dict | None], weeks: list[dt.date]) -> list[Point]:
 
 
 def _rate_td(metric: str, entry: dict[str, Any], weeks: list[dt.date], label: str,
-             threshold: float | None = None) -> str:
+             threshold: float | None = None, provisional: str | None = None) -> str:
     week = entry["week"]
     window = entry["window"]
     parts = []
@@ -240,13 +247,15 @@ def _rate_td(metric: str, entry: dict[str, Any], weeks: list[dt.date], label: st
             f'{week["numerator"]}/{week["denominator"]}</span><br>'
             f'<span class="ci"{attrs(week["_src"], "value_lower", week["lower"])}>{ci_text(week["lower"], week["upper"])}</span>'
         )
+    if provisional and week is not None:
+        parts.append(f'<br><span class="tag provisional" title="{escape(provisional)}">provisional</span>')
     if window is not None:
         parts.append(
             f'<br><span class="ci"{derived(window)}>'
             f'window {pct(window["value"])} ({window["numerator"]}/{window["denominator"]})</span>'
         )
     points = _points(entry["trend"], weeks)
-    domain = (0.0, 1.0)
+    domain = high_rate_spark_domain(points, threshold)
     if not HIGHER_IS_BETTER.get(metric, True):  # small rates: scale to the data (and the limit), not to 100%
         values = [p.value for p in points if p.value is not None]
         domain = (0.0, max([v * 1.5 for v in values] + [threshold * 2 if threshold else 0.0, 0.05]))
@@ -382,9 +391,34 @@ def _glance(data: dict[str, Any]) -> str:
     )
 
 
+def _score_td(score: dict[str, Any] | None) -> str:
+    """An agent's Score (0-1000) and published tier, with why the tier is capped when it is."""
+    if score is None:
+        return td("—")
+    why = []
+    if score["breaches"]:
+        why.append("breaches a policy limit: " + "; ".join(score["breaches"]))
+    elif score["is_provisional"] and score["tier"] != score["score_tier"]:
+        why.append("too little evidence yet")
+    capped = (f' <span class="tag bad" title="{escape(why[0])}">capped from {escape(score["score_tier"])}</span>'
+              if score["tier"] != score["score_tier"] else "")
+    return td(f'<strong>{score["score"]}</strong> {escape(score["tier"])}{capped}'
+              + (f'<br><span class="n">{escape(why[0])}</span>' if why else ""),
+              "metric", f' data-score="{score["score"]}" data-tier="{escape(score["tier"])}"')
+
+
+def _dispute_note(lag: dict[str, Any] | None) -> str | None:
+    """Why this week's dispute rates are provisional, or None when the week's disputes have had time to arrive."""
+    if not lag or not lag["still_arriving"]:
+        return None
+    return (f"disputes still arriving: 90% of disputes come within {lag['p90_days']:.0f} days of the resolution "
+            f"({lag['disputes']} observed), and the data does not reach that far past this week")
+
+
 def _headline_section(data: dict[str, Any], grain: str, anchor: str, title: str) -> str:
     meta = data["meta"]
     weeks = meta["trend_weeks"]
+    arriving = _dispute_note(meta.get("dispute_lag"))
     rows = []
     for entry in data["headline"][grain]:
         value = entry["grain_value"]
@@ -395,15 +429,18 @@ def _headline_section(data: dict[str, Any], grain: str, anchor: str, title: str)
             tier = policy.get("tier") or "—"
             flag = "" if policy.get("is_catalogued", True) else ' <span class="tag">uncatalogued</span>'
             cells.append(td(escape(str(tier)) + flag))
+        else:
+            cells.append(_score_td(data.get("agent_scores", {}).get(value)))
         cells.append(_rate_td("escalation_compliance_rate", m["escalation_compliance_rate"], weeks,
                               f"escalation compliance, {value}", policy.get("min_escalation_compliance")))
         cells.append(_rate_td("dispute_rate", m["dispute_rate"], weeks, f"dispute rate, {value}",
-                              policy.get("max_dispute_rate")))
-        cells.append(_rate_td("upheld_dispute_rate", m["upheld_dispute_rate"], weeks, f"upheld dispute rate, {value}"))
+                              policy.get("max_dispute_rate"), provisional=arriving))
+        cells.append(_rate_td("upheld_dispute_rate", m["upheld_dispute_rate"], weeks, f"upheld dispute rate, {value}",
+                              provisional=arriving))
         cells.append(_recovery_td(data["recovery"], grain, value))
         cells.append(_weakest_td(m["weakest_pact"], policy.get("thresholds")))
         rows.append(f'<tr data-grain="{grain}" data-grain-value="{escape(value)}">' + "".join(cells) + "</tr>")
-    head = ["Case type", "Tier"] if grain == "case_type" else ["Agent"]
+    head = ["Case type", "Tier"] if grain == "case_type" else ["Agent", "Score and tier"]
     head += ["Escalation compliance", "Dispute rate", "Upheld dispute rate",
              f"Recovery after incidents ({data['recovery']['month']:%b %Y})",
              f"Evidence quality: weakest pact ({meta['window_weeks']} wk)"]
@@ -413,6 +450,13 @@ def _headline_section(data: dict[str, Any], grain: str, anchor: str, title: str)
         f"{len(weeks)} weeks with their 95% band; the dashed line is the policy's limit. Recovery is monthly "
         "(month of detection); the sparkline shows the monthly median."
     )
+    if arriving:
+        note += (f" This week's dispute rates are provisional ({arriving}): they count the disputes filed so far, "
+                 "and the last weeks of every trend will rise as the rest arrive.")
+    if grain == "agent":
+        note += (" Score and tier: the Agent Score (0-1000) over the same window, as the trust lookup gives it; the "
+                 "tier is capped at watch while the agent breaches a policy limit, at developing while its evidence "
+                 "is short of the policy's minimum.")
     return (
         f'<section id="{anchor}" class="breakable"><h2>{escape(title)}</h2><p class="note">{escape(note)}</p>'
         '<div class="scroll"><table><thead><tr>' + "".join(f"<th>{escape(h)}</th>" for h in head)
@@ -490,7 +534,9 @@ def _pacts_section(data: dict[str, Any]) -> str:
                          f'{pct(week["value"])}</span> ({week["numerator"]}/{week["denominator"]})</span>')
             if threshold is not None:
                 body += f'<br><span class="n">threshold {pct(threshold, 0)}</span>'
-            body += sparkline(_points(d["trend"], weeks), f"{dim} pass rate, {entry['case_type']}", threshold=threshold)
+            trend = _points(d["trend"], weeks)
+            body += sparkline(trend, f"{dim} pass rate, {entry['case_type']}", threshold=threshold,
+                              domain=high_rate_spark_domain(trend, threshold))
             cells.append(td(body, "metric"))
         rows.append(f'<tr data-case-type="{escape(entry["case_type"])}">' + "".join(cells) + "</tr>")
     note = (
@@ -547,12 +593,12 @@ def _judge_section(data: dict[str, Any]) -> str:
                      + "".join(row(r, r["grain_value"]) for r in judge["by_case_type"]) + "</tbody></table></div>")
     weekly = [judge["weekly"].get(w) for w in meta["trend_weeks"]]
     if any(w is not None for w in weekly):
+        by_week = [Point(str(w), None if c is None else c["agreement_rate"],
+                         None if c is None else c["agreement_lower"], None if c is None else c["agreement_upper"])
+                   for c, w in zip(weekly, meta["trend_weeks"], strict=True)]
         body += ('<div class="note">Weekly agreement rate, all dimensions (pairs completed in the week)</div>'
-                 + sparkline([Point(str(w), None if c is None else c["agreement_rate"],
-                                    None if c is None else c["agreement_lower"],
-                                    None if c is None else c["agreement_upper"])
-                              for c, w in zip(weekly, meta["trend_weeks"], strict=True)],
-                             "weekly judge agreement", width=300, height=50))
+                 + sparkline(by_week, "weekly judge agreement", width=300, height=50,
+                             domain=high_rate_spark_domain(by_week)))
     note = (
         "The automated evaluator (auto_eval) against human QA on the same case and pact dimension (each one's latest "
         f"verdict), over the {meta['window_weeks']} weeks ending this week. κ corrects agreement for chance: "
@@ -781,7 +827,8 @@ def _roi_section(data: dict[str, Any]) -> str:
         "(roi_monthly.csv, roi.xlsx). Cost = the cases' cost under the assumptions below plus the remediation cost "
         "of incidents an AI agent was involved in. ROI = savings / what running the AI cost (AI + reviews). A durable "
         "resolution is an autonomous one not reopened and not disputed within the window; cost per durable "
-        "resolution = the cost of the cases the AI resolved alone / their durable resolutions; 'provisional': some "
+        "resolution = the cost of the cases the AI resolved alone (AI and dispute costs) plus the remediation of AI "
+        "incidents, charged to autonomy in full, / their durable resolutions; 'provisional': some "
         "windows are still open.</p></section>"
     )
     return "".join(out)

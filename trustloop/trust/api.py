@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from trustloop.trust.evidence import UnknownTicket, build_packet_from
 from trustloop.trust.lookup import UnknownAgent, list_agents_in, lookup_in
-from trustloop.trust.snapshot import SnapshotMissing, current_source, open_source
+from trustloop.trust.snapshot import SnapshotMissing, current_source, open_source, snapshot_meta
 
 # DuckDB caches one database instance per path and process; opening and
 # closing under a lock means a request never reuses the instance of a
@@ -47,7 +47,11 @@ def create_app() -> FastAPI:
             source = current_source(allow_warehouse=False)
         except SnapshotMissing as exc:
             return {"status": "no_snapshot", "detail": str(exc)}
-        return {"status": "ok", "source": source.kind}
+        with _SNAPSHOT_LOCK:
+            with open_source(source) as con:
+                meta = snapshot_meta(con)
+        return {"status": "ok", "source": source.kind, "published_at": meta.get("published_at"),
+                "run_id": meta.get("run_id"), "policy_version": meta.get("policy_version")}
 
     @app.get("/api/v1/agents", summary="Every scored agent with its latest Score and tier")
     def agents():

@@ -86,10 +86,14 @@ def render_timeline(packet: dict[str, Any]) -> str:
         ),
         f"<p><b>Subject:</b> {_v(ticket.get('subject'))}<br><b>Description:</b> {_v(ticket.get('description'))}</p>",
         "<h2>Policy</h2>",
+        "<p class='muted'>The limits below are those of the trustloop policy file the evidence was built with "
+        "(its version when the packet was made). The policy the agent ran under is its platform's own, as its "
+        "logs name it on the case's events.</p>",
         _cards(
             [
-                ("policy version (current)", packet.get("policy_version")),
-                ("versions on the case's events", ", ".join(summary.get("policy_versions_on_events") or []) or None),
+                ("trustloop policy file version", packet.get("policy_version")),
+                ("agent's policy on the case's events (from its logs)",
+                 ", ".join(summary.get("policy_versions_on_events") or []) or None),
                 ("catalogued case type", policy.get("is_catalogued")), ("catalog tier", policy.get("catalog_tier")),
                 ("max handoff delay (s)", policy.get("max_handoff_delay_seconds")),
                 ("max dispute rate", policy.get("max_dispute_rate")),
