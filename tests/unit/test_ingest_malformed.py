@@ -499,3 +499,20 @@ def test_a_null_attribute_is_an_absent_one(con, tmp_path):
     assert [(r.rows_new, r.rows_duplicate, r.rows_quarantined) for r in (a, b, c)] == [(1, 0, 0), (0, 1, 0), (0, 1, 0)]
     assert con.execute("select attributes from raw.agent_logs").fetchall() == [
         ('{"dimension":"tone","evaluator":"human_qa","passed":true}',)]
+
+
+def test_an_empty_file_is_no_copy_of_an_empty_file_of_another_format(con, tmp_path):
+    write(tmp_path, "tickets/a.csv", "")
+    write(tmp_path, "tickets/b.jsonl", "")
+    write(tmp_path, "tickets/c.jsonl", "")
+    load(con, tmp_path, "tickets")
+    ledger = con.execute("select file, status, rows_read, duplicate_of from raw.file_ledger order by file").fetchall()
+    assert ledger == [("tickets/a.csv", "rejected", 0, None), ("tickets/b.jsonl", "loaded", 0, None),
+                      ("tickets/c.jsonl", "skipped_duplicate_file", 0, "tickets/b.jsonl")]
+
+
+def test_a_utf16_csv_is_rejected_for_its_encoding(con, tmp_path):
+    write(tmp_path, "tickets/t16.csv", (TICKET_HEADER + "\n" + GOOD_TICKET + "\n").encode("utf-16"))
+    [result] = load(con, tmp_path, "tickets")
+    assert result.status == "rejected"
+    assert result.error == "tickets/t16.csv: not UTF-8 text: the file looks UTF-16 encoded (save it as UTF-8)"

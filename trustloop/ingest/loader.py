@@ -474,11 +474,14 @@ def load_file(con: duckdb.DuckDBPyConnection, landing: LandingFile, landing_dir:
     sha, size = landing_sha256(con, landing.path)
     result = FileResult(landing.source, landing.relpath, landing.format, sha, "loaded")
 
-    # the first file of this content, and whether this path is already in the ledger with it (a copy is
-    # logged once, when first skipped: a later run, forced or not, adds nothing)
+    # the first file of this content and format, and whether this path is already in the ledger with it (a
+    # copy is logged once, when first skipped: a later run, forced or not, adds nothing). The format is part of
+    # the identity: the same bytes read as CSV and as JSONL are not the same rows (an empty .jsonl is no copy
+    # of an empty .csv, which is rejected for want of a header)
     first, logged = con.execute(
-        "select min(file), coalesce(bool_or(file = ?), false) from raw.file_ledger where sha256 = ? and source = ?",
-        [landing.relpath, sha, landing.source],
+        """select min(file), coalesce(bool_or(file = ?), false) from raw.file_ledger
+           where sha256 = ? and source = ? and format = ?""",
+        [landing.relpath, sha, landing.source, landing.format],
     ).fetchone()
     if first is not None:
         result.status = "skipped_duplicate_file"

@@ -262,6 +262,13 @@ def header_keys(header: list[str], known: set[str]) -> list[str]:
     return keys
 
 
+def _looks_utf16(path: Path) -> bool:
+    """A UTF-16 byte-order mark, or the NUL bytes of UTF-16 text, at the start of the file."""
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    return head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) >= 4 and head.count(b"\x00") * 3 >= len(head))
+
+
 def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
     """``_land`` from a CSV file: every row is kept, also when the header rejects the file (its rows are
     then quarantined with the reason)."""
@@ -270,7 +277,9 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> Non
     names = header_keys(header, known)
     duplicated = sorted({n for n in names if n in known and names.count(n) > 1})
     missing = [c for c in source.required if c not in names]
-    if not names:
+    if _looks_utf16(path):
+        problem = "not UTF-8 text: the file looks UTF-16 encoded (save it as UTF-8)"
+    elif not names:
         problem = header_error or "no header row (the file is empty or its first line is blank)"
     elif duplicated:
         problem = f"duplicate column(s) in header: {', '.join(duplicated)}"
