@@ -267,7 +267,9 @@ def null_rates_batch(table: str, *, blocking: bool = True) -> Batch:
             f"""select {_literal(r.name)} as rule, {_literal(r.column)} as column_name,
                        {_literal(r.where)} as condition, count(*) as rows,
                        count(*) - count({_ident(r.column)}) as nulls,
-                       coalesce((count(*) - count({_ident(r.column)})) / nullif(count(*), 0), 0.0)::double as null_rate,
+                       case when {str(r.when_carried).lower()} and count({_ident(r.column)}) = 0 then 0.0
+                            else coalesce((count(*) - count({_ident(r.column)})) / nullif(count(*), 0), 0.0)
+                       end::double as null_rate,
                        {float(r.ceiling)}::double as ceiling
                 from {table} where {r.where}"""
             for r in rules

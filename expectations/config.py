@@ -25,6 +25,10 @@ class NullRateRule:
     # False: a column the contract makes optional, whose absence only thins a breakdown. Judged in the
     # table's non-blocking coverage suite (a WARN): a landing folder that never carries it is valid.
     blocking: bool = True
+    # True: judged only when some row in scope carries the column. A folder whose export never carries an
+    # optional field is valid (a coverage rule warns of it); one that carries it on most rows and not on a
+    # few has broken rows.
+    when_carried: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,12 @@ class Thresholds:
                 NullRateRule("agent_version of AI case assignments", "agent_version", 0.20,
                              "actor_type = 'ai_agent' and event_type = 'case_assigned'", blocking=False),
                 NullRateRule("attributes of evaluations", "attributes", 0.02, "event_type = 'evaluation'"),
-                # optional in the contract: without them no trigger is known to require a human, and
-                # escalation compliance has no cases (a warning, not a stop: the folder is valid)
+                # optional in the contract: an export that never carries them is valid (the coverage
+                # suite warns: no trigger is then known to require a human, and escalation compliance has
+                # no cases); one that carries them on most triggers and not on a few has broken rows,
+                # which hide whether a human was needed
+                NullRateRule("attributes of escalation triggers, where the export carries them", "attributes",
+                             0.02, "event_type = 'escalation_trigger'", when_carried=True),
                 NullRateRule("attributes of escalation triggers", "attributes", 0.02,
                              "event_type = 'escalation_trigger'", blocking=False),
             ),
