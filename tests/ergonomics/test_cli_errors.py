@@ -77,23 +77,27 @@ def test_settings_accept_what_they_document(tmp_path):
     assert proc.returncode == 2 and _one_error_line(proc).startswith("trustloop: error: no warehouse at ")
 
 
-def _usage_error(proc, command: str, message: str) -> None:
-    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert proc.stderr.startswith(f"usage: trustloop {command}")
-    assert proc.stderr.rstrip().endswith(f"trustloop {command}: error: {message}"), proc.stderr
+def _usage_error(args: list[str], command: str, message: str, capsys) -> None:
+    """argparse refuses ``args`` before any work: run in-process, one usage line and the message, exit 2."""
+    from trustloop.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(args)
+    out, err = capsys.readouterr()
+    assert stopped.value.code == 2 and out == "", err
+    assert err.startswith(f"usage: trustloop {command}")
+    assert err.rstrip().endswith(f"trustloop {command}: error: {message}"), err
 
 
 @pytest.mark.parametrize(("args", "command"), [
     (["metrics", "export"], "metrics export"),
     (["recommendations"], "recommendations"),
 ])
-def test_a_file_to_write_that_is_a_folder_is_a_usage_error(tmp_path, args, command):
+def test_a_file_to_write_that_is_a_folder_is_a_usage_error(tmp_path, args, command, capsys):
     folder = tmp_path / "reports"
     folder.mkdir()
-    proc = run_trustloop([*args, "--out", str(folder)], trustloop_env(tmp_path), check=False)
-    _usage_error(proc, command, f"argument --out: {folder} is a folder: name the file to write, "
-                                f"e.g. {folder / 'out.csv'}")
+    _usage_error([*args, "--out", str(folder)], command,
+                 f"argument --out: {folder} is a folder: name the file to write, e.g. {folder / 'out.csv'}", capsys)
     assert list(folder.iterdir()) == []
 
 
@@ -101,21 +105,21 @@ def test_a_file_to_write_that_is_a_folder_is_a_usage_error(tmp_path, args, comma
     (["report"], "report"), (["controls"], "controls"), (["evidence", "TCK-1"], "evidence"),
     (["demo"], "demo"), (["docs"], "docs"),
 ])
-def test_a_folder_to_write_that_is_a_file_is_a_usage_error(tmp_path, args, command):
+def test_a_folder_to_write_that_is_a_file_is_a_usage_error(tmp_path, args, command, capsys):
     afile = tmp_path / "metrics.csv"
     afile.write_text("kept\n")
-    proc = run_trustloop([*args, "--out", str(afile)], trustloop_env(tmp_path), check=False)
-    _usage_error(proc, command, f"argument --out: {afile} is a file: name a folder to write into")
+    _usage_error([*args, "--out", str(afile)], command,
+                 f"argument --out: {afile} is a file: name a folder to write into", capsys)
     # and a folder below a file
     below = afile / "sub"
-    proc = run_trustloop([*args, "--out", str(below)], trustloop_env(tmp_path), check=False)
-    _usage_error(proc, command, f"argument --out: {below}: {afile} is a file, not a folder")
+    _usage_error([*args, "--out", str(below)], command, f"argument --out: {below}: {afile} is a file, not a folder",
+                 capsys)
     assert afile.read_text() == "kept\n"
 
 
-def test_a_negative_quarantine_limit_is_a_usage_error(tmp_path):
-    proc = run_trustloop(["quarantine", "--limit", "-1"], trustloop_env(tmp_path), check=False)
-    _usage_error(proc, "quarantine", "argument --limit: must be a whole number of at least 0, got '-1'")
+def test_a_negative_quarantine_limit_is_a_usage_error(capsys):
+    _usage_error(["quarantine", "--limit", "-1"], "quarantine",
+                 "argument --limit: must be a whole number of at least 0, got '-1'", capsys)
 
 
 def test_a_reader_that_goes_away_stops_the_output_quietly(tmp_path):
