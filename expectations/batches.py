@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from expectations.config import Thresholds
+from expectations.config import NullRateRule, Thresholds
 from expectations.core import Batch, PerRow
 
 # The evidence "as of": the latest activity in the landing data (ticket
@@ -251,6 +251,18 @@ def _under_ceiling(observed: str, description: str) -> Any:
 # ------------------------------------------------------------------ null rates
 
 
+def _null_rate_sql(table: str, rule: NullRateRule) -> str:
+    """One rule's row: its rows, NULLs and NULL share (0 for a when_carried rule whose column no row carries)."""
+    column = _ident(rule.column)
+    rate = f"coalesce((count(*) - count({column})) / nullif(count(*), 0), 0.0)"
+    if rule.when_carried:
+        rate = f"case when count({column}) = 0 then 0.0 else {rate} end"
+    return f"""select {_literal(rule.name)} as rule, {_literal(rule.column)} as column_name,
+                      {_literal(rule.where)} as condition, count(*) as rows, count(*) - count({column}) as nulls,
+                      ({rate})::double as null_rate, {float(rule.ceiling)}::double as ceiling
+               from {table} where {rule.where}"""
+
+
 def null_rates_batch(table: str, *, blocking: bool = True) -> Batch:
     """Share of NULLs per rule of ``Thresholds.null_rates[table]`` (its blocking rules, or with
     ``blocking=False`` the others), computed over the whole table."""
@@ -263,18 +275,7 @@ def null_rates_batch(table: str, *, blocking: bool = True) -> Batch:
                 "cast(null as varchar) as condition, 0::bigint as rows, 0::bigint as nulls, "
                 "0.0::double as null_rate, 0.0::double as ceiling where false"
             )
-        parts = [
-            f"""select {_literal(r.name)} as rule, {_literal(r.column)} as column_name,
-                       {_literal(r.where)} as condition, count(*) as rows,
-                       count(*) - count({_ident(r.column)}) as nulls,
-                       case when {str(r.when_carried).lower()} and count({_ident(r.column)}) = 0 then 0.0
-                            else coalesce((count(*) - count({_ident(r.column)})) / nullif(count(*), 0), 0.0)
-                       end::double as null_rate,
-                       {float(r.ceiling)}::double as ceiling
-                from {table} where {r.where}"""
-            for r in rules
-        ]
-        return " union all ".join(parts)
+        return " union all ".join(_null_rate_sql(table, r) for r in rules)
 
     def expectations(_: Thresholds) -> list[Any]:
         return [_under_ceiling("null_rate", f"null rates of {table} stay under their ceilings")]

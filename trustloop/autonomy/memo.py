@@ -15,6 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from trustloop.formats import percent
+
 TIER_MEANING = {
     "shadow": "sandbox: drafts nothing the customer sees",
     "triage": "classifies and routes cases",
@@ -30,10 +32,6 @@ OUTCOME_WORDS = {
     "no_evidence": "no evidence",
     "frozen": "frozen",
 }
-
-
-def _pct(value: Any) -> str:
-    return "n/a" if value is None else f"{100 * float(value):.1f}%"
 
 
 def _day(value: Any) -> str:
@@ -60,8 +58,8 @@ def evidence_rows(rec: dict[str, Any]) -> list[list[str]]:
         pact = rec.get(f"pact_{d}_id") or "policy threshold"
         n = rec.get(f"pact_{d}_evaluations") or 0
         evidence = (
-            f"{_pct(rec.get(f'pact_{d}_rate'))} passed of {n} evaluations "
-            f"(95% bounds {_pct(rec.get(f'pact_{d}_lower'))} to {_pct(rec.get(f'pact_{d}_upper'))})"
+            f"{percent(rec.get(f'pact_{d}_rate'))} passed of {n} evaluations "
+            f"(95% bounds {percent(rec.get(f'pact_{d}_lower'))} to {percent(rec.get(f'pact_{d}_upper'))})"
             if n
             else "no evaluations in the window"
         )
@@ -69,33 +67,33 @@ def evidence_rows(rec: dict[str, Any]) -> list[list[str]]:
             f"pact: {label} ({pact})",
             OUTCOME_WORDS.get(rec.get(f"rule_pact_{d}"), str(rec.get(f"rule_pact_{d}"))),
             evidence,
-            f"lower bound >= {_pct(rec.get(f'pact_{d}_threshold'))} to promote; upper bound below it demotes",
+            f"lower bound >= {percent(rec.get(f'pact_{d}_threshold'))} to promote; upper bound below it demotes",
         ])
     n = rec.get("escalations_required") or 0
     rows.append([
         "escalation compliance",
         OUTCOME_WORDS.get(rec.get("rule_escalation"), str(rec.get("rule_escalation"))),
-        f"{_pct(rec.get('escalation_compliance_rate'))} of {n} required escalations handed off in time "
-        f"(95% bounds {_pct(rec.get('escalation_compliance_lower'))} to {_pct(rec.get('escalation_compliance_upper'))})"
+        f"{percent(rec.get('escalation_compliance_rate'))} of {n} required escalations handed off in time "
+        f"(95% bounds {percent(rec.get('escalation_compliance_lower'))} to {percent(rec.get('escalation_compliance_upper'))})"
         if n else "no escalation required in the window",
-        f"lower bound >= {_pct(rec.get('min_escalation_compliance'))} to promote; upper bound below it demotes",
+        f"lower bound >= {percent(rec.get('min_escalation_compliance'))} to promote; upper bound below it demotes",
     ])
     n = rec.get("autonomous_resolutions") or 0
     rows.append([
         "customer disputes",
         OUTCOME_WORDS.get(rec.get("rule_dispute"), str(rec.get("rule_dispute"))),
-        f"{_pct(rec.get('dispute_rate'))} of {n} autonomous resolutions disputed "
-        f"(95% bounds {_pct(rec.get('dispute_rate_lower'))} to {_pct(rec.get('dispute_rate_upper'))})"
+        f"{percent(rec.get('dispute_rate'))} of {n} autonomous resolutions disputed "
+        f"(95% bounds {percent(rec.get('dispute_rate_lower'))} to {percent(rec.get('dispute_rate_upper'))})"
         if n else "no autonomous resolution in the window",
-        f"upper bound < {_pct(rec.get('max_dispute_rate'))} to promote; lower bound above it demotes",
+        f"upper bound < {percent(rec.get('max_dispute_rate'))} to promote; lower bound above it demotes",
     ])
     rows.append([
         "model risk",
         OUTCOME_WORDS.get(rec.get("rule_model_risk"), str(rec.get("rule_model_risk"))),
-        f"predicted {_pct(rec.get('predicted_risk'))} over {rec.get('predicted_cases') or 0} cases "
-        f"(95% interval {_pct(rec.get('predicted_risk_lower'))} to {_pct(rec.get('predicted_risk_upper'))})"
+        f"predicted {percent(rec.get('predicted_risk'))} over {rec.get('predicted_cases') or 0} cases "
+        f"(95% interval {percent(rec.get('predicted_risk_lower'))} to {percent(rec.get('predicted_risk_upper'))})"
         if rec.get("predicted_risk") is not None else "no prediction",
-        f"upper bound < {_pct(rec.get('risk_appetite'))} (risk appetite) to promote; lower bound above it demotes",
+        f"upper bound < {percent(rec.get('risk_appetite'))} (risk appetite) to promote; lower bound above it demotes",
     ])
     rows.append([
         "evidence volume",
@@ -135,9 +133,9 @@ def _sections(rec: dict[str, Any], incidents: list[dict[str, Any]], context: dic
     ] + [[k, str(v)] for k, v in context.items()]
     risk = (
         f"Predicted probability that the AI's handling of a {case_type} case goes wrong: "
-        f"{_pct(rec.get('predicted_risk'))} (95% interval {_pct(rec.get('predicted_risk_lower'))} to "
-        f"{_pct(rec.get('predicted_risk_upper'))}) against a risk appetite of {_pct(rec.get('risk_appetite'))}. "
-        f"Empirical rate among the window's cases with a final label: {_pct(rec.get('empirical_rate'))} "
+        f"{percent(rec.get('predicted_risk'))} (95% interval {percent(rec.get('predicted_risk_lower'))} to "
+        f"{percent(rec.get('predicted_risk_upper'))}) against a risk appetite of {percent(rec.get('risk_appetite'))}. "
+        f"Empirical rate among the window's cases with a final label: {percent(rec.get('empirical_rate'))} "
         f"({rec.get('labelled_cases') or 0} cases)."
     )
     incident_rows = [

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from trustloop.commands.args import out_file
 from trustloop.errors import UserError, require_warehouse
+from trustloop.formats import percent
 from trustloop.warehouse import connect, table_exists
 
 TABLE = "marts.rpt_autonomy_recommendations"
@@ -74,10 +75,6 @@ def write_csv(out: Path, columns: list[str], rows: list[tuple]) -> None:
             writer.writerow([_fmt(v) for v in row])
 
 
-def _pct(value) -> str:
-    return "" if value is None else f"{100 * value:.1f}%"
-
-
 def render_table(columns: list[str], rows: list[tuple], width: int = 110) -> str:
     idx = {c: i for i, c in enumerate(columns)}
     head = (f"{'case type':<24} {'current':<8} {'action':<8} {'recommended':<11} {'risk':>6} {'upper':>6} "
@@ -94,9 +91,9 @@ def render_table(columns: list[str], rows: list[tuple], width: int = 110) -> str
     for row in rows:
         lines.append(
             f"{row[idx['case_type']]:<24} {row[idx['current_tier']]:<8} {row[idx['action']]:<8} "
-            f"{row[idx['recommended_tier']]:<11} {_pct(row[idx['predicted_risk']]):>6} "
-            f"{_pct(row[idx['predicted_risk_upper']]):>6} {row[idx['evidence_volume']]:>8}"
-            + (f" {_pct(row[idx['evaluation_coverage']]):>8}" if "evaluation_coverage" in idx else "")
+            f"{row[idx['recommended_tier']]:<11} {percent(row[idx['predicted_risk']], missing=''):>6} "
+            f"{percent(row[idx['predicted_risk_upper']], missing=''):>6} {row[idx['evidence_volume']]:>8}"
+            + (f" {percent(row[idx['evaluation_coverage']], missing=''):>8}" if "evaluation_coverage" in idx else "")
         )
         for text in textwrap.wrap(str(row[idx["reasons"]] or ""), width=width - 4):
             lines.append(f"    {text}")

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from trustloop.controls import dbt_tests
+from trustloop.formats import percent
 from trustloop.warehouse import fetch_dicts, table_exists
 
 RECOMMENDATIONS = "marts.rpt_autonomy_recommendations"
@@ -99,16 +100,12 @@ def summary_text(summary: dict[str, int]) -> str:
 # --------------------------------------------------------------------------- the controls
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
 def _rate(rec: dict[str, Any], value: str, n: Any, unit: str, bounds: str | None = None) -> str:
     """``value`` with its 95% interval (columns ``<bounds>_lower`` and ``_upper``) and its denominator."""
     if rec.get(value) is None:
         return f"no {unit} in the window"
     bounds = bounds or value
-    return (f"{_pct(rec[value])} (95% CI {_pct(rec.get(bounds + '_lower'))}-{_pct(rec.get(bounds + '_upper'))}, "
+    return (f"{percent(rec[value])} (95% CI {percent(rec.get(bounds + '_lower'))}-{percent(rec.get(bounds + '_upper'))}, "
             f"{n} {unit})")
 
 
@@ -126,7 +123,7 @@ def controls_of(rec: dict[str, Any], pacts: dict[str, dict[str, Any]]) -> list[C
             control_id=pact.get("pact_id") or f"{case_type}:pact_{dim}",
             control=f"{name.capitalize()} pact" + ("" if pact.get("pact_id") else " (policy default)"),
             claim=pact.get("claim") or f"Pass rate of {name} evaluations at or above the threshold.",
-            threshold=f"pass rate >= {_pct(threshold)} (lower bound clears, upper bound below breaches)",
+            threshold=f"pass rate >= {percent(threshold)} (lower bound clears, upper bound below breaches)",
             window_weeks=pact_window,
             consequence=pact.get("consequence") or "A breach recommends demotion by one tier.",
             status=rec.get(f"rule_pact_{dim}") or "n/a",
@@ -136,7 +133,7 @@ def controls_of(rec: dict[str, Any], pacts: dict[str, dict[str, Any]]) -> list[C
     texts = {
         "escalation": (
             "Required escalations reach a human within the policy's handoff limit.",
-            f"compliance >= {_pct(rec.get('min_escalation_compliance'))} (lower bound clears, upper bound "
+            f"compliance >= {percent(rec.get('min_escalation_compliance'))} (lower bound clears, upper bound "
             "below breaches)",
             "A breach recommends demotion by one tier; short of the minimum, no promotion.",
             _rate(rec, "escalation_compliance_rate", rec.get("escalations_required"), "required escalations",
@@ -144,13 +141,13 @@ def controls_of(rec: dict[str, Any], pacts: dict[str, dict[str, Any]]) -> list[C
         ),
         "dispute": (
             "Customers rarely dispute what the agent resolved alone.",
-            f"dispute rate < {_pct(rec.get('max_dispute_rate'))} (upper bound clears, lower bound above breaches)",
+            f"dispute rate < {percent(rec.get('max_dispute_rate'))} (upper bound clears, lower bound above breaches)",
             "A breach recommends demotion by one tier; not yet under the limit, no promotion.",
             _rate(rec, "dispute_rate", rec.get("autonomous_resolutions"), "autonomous resolutions"),
         ),
         "model_risk": (
             "The risk model's estimate that autonomous handling goes wrong stays within the risk appetite.",
-            f"predicted risk < {_pct(rec.get('risk_appetite'))} (upper bound clears, lower bound above breaches)",
+            f"predicted risk < {percent(rec.get('risk_appetite'))} (upper bound clears, lower bound above breaches)",
             "A breach recommends demotion by one tier; not yet under the appetite, no promotion.",
             _rate(rec, "predicted_risk", rec.get("predicted_cases"), "cases scored") + f", model {rec.get('model_version')}",
         ),

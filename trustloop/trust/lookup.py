@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from trustloop.formats import percent
 from trustloop.trust.canonical import rows_as_dicts
 from trustloop.trust.snapshot import Source, current_source, has_table, open_source, snapshot_meta
 
@@ -67,10 +68,6 @@ def _components(row: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
-
-
 def breaches(row: dict[str, Any]) -> list[str]:
     """The policy limits the agent breaches in the window, each judged on the bound fair to the agent.
 
@@ -79,14 +76,14 @@ def breaches(row: dict[str, Any]) -> list[str]:
     out = []
     if row["is_escalation_breach"]:
         out.append(
-            f"escalation compliance {_pct(row['escalation_compliance_rate'])} (upper bound "
-            f"{_pct(row['escalation_compliance_upper'])}, {row['escalations_required']} escalations) is below "
-            f"the {_pct(row['min_escalation_compliance'])} minimum")
+            f"escalation compliance {percent(row['escalation_compliance_rate'])} (upper bound "
+            f"{percent(row['escalation_compliance_upper'])}, {row['escalations_required']} escalations) is below "
+            f"the {percent(row['min_escalation_compliance'])} minimum")
     if row["is_dispute_breach"]:
         out.append(
-            f"dispute rate {_pct(row['dispute_rate'])} (lower bound {_pct(row['dispute_rate_lower'])}, "
+            f"dispute rate {percent(row['dispute_rate'])} (lower bound {percent(row['dispute_rate_lower'])}, "
             f"{row['autonomous_resolutions']} autonomous resolutions) is above the "
-            f"{_pct(row['max_dispute_rate'])} limit")
+            f"{percent(row['max_dispute_rate'])} limit")
     return out
 
 
