@@ -8,10 +8,11 @@ itself) makes the next run a real one.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONTRACT_SAMPLE, build_warehouse, query, run_trustloop
+from tests.conftest import CONTRACT_SAMPLE, query, run_trustloop, trustloop_env
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +26,32 @@ def snapshot(warehouse):
     return {t: sorted(map(repr, query(warehouse, f'select * from marts."{t}"'))) for t in tables}
 
 
-def test_second_run_and_redelivered_copy_change_nothing(tmp_path):
+def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_path):
+    """The session's contract-sample build, copied with its landing folder: the copy's first run is a second
+    run over the same files (in another folder, so a real run, not a no-op), then a no-op, then forced."""
+    built, _, _ = conformance_build
+    first = snapshot(built)
+    assert first["rpt_metrics_export"], "the export must not be empty"
+    raw_counts = query(built, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)")
+    predictions = "select ticket_id, predicted_risk, model_version from ml.case_predictions order by 1"
     landing = tmp_path / "landing"
     shutil.copytree(CONTRACT_SAMPLE / "landing", landing)
-    warehouse, env, _ = build_warehouse(tmp_path / "work", landing)
-    first = snapshot(warehouse)
-    assert first["rpt_metrics_export"], "the export must not be empty"
-    raw_counts = query(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)")
+    shutil.copytree(built.parent, tmp_path / "work" / "output")  # the warehouse, the stored model, the anchors
+    env = trustloop_env(tmp_path / "work", landing)
+    warehouse = Path(env["TRUSTLOOP_WAREHOUSE"])
+
+    second = run_trustloop(["run"], env).stdout
+    assert ": OK" in second and "up to date" not in second
+    assert snapshot(warehouse) == first
+    assert query(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)") == raw_counts
+    assert query(warehouse, predictions) == query(built, predictions)
+    # the same files under another folder are the files already read: nothing new is stored
+    assert query(warehouse, "select count(*) from raw.file_ledger where rows_new > 0") == query(
+        built, "select count(*) from raw.file_ledger where rows_new > 0")
+    # the second run appended its recommendations to the history: the same ones, under its own run id
+    history = query(warehouse, "select run_id, count(*), count(distinct case_type || action || recommended_tier) "
+                               "from history.autonomy_recommendations group by 1")
+    assert len(history) == 2 and len({(n, d) for _, n, d in history}) == 1
 
     before = warehouse.stat().st_mtime_ns
     again = run_trustloop(["run"], env).stdout

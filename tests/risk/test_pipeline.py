@@ -344,23 +344,6 @@ def test_new_cases_are_scored_by_the_stored_model_until_a_retraining(demo_build,
                           where ticket_id like 'TCKX-%' and data_split in ('train', 'validation')""")[0][0] > 0
 
 
-def test_a_second_run_is_deterministic_and_appends_history(demo_build, tmp_path):
-    warehouse, _, _ = demo_build
-    copy, again = private_copy(demo_build, tmp_path / "again")
-    run_trustloop(["run"], again)
-    first = query(warehouse, "select model_version from ml.model_runs")[0][0]
-    versions = query(copy, "select model_version from ml.model_runs order by trained_at")
-    assert [v for (v,) in versions] == [first, first]  # same data, same model
-    assert query(copy, "select ticket_id, predicted_risk from ml.case_predictions order by 1") == query(
-        warehouse, "select ticket_id, predicted_risk from ml.case_predictions order by 1"
-    )
-    runs = query(copy, "select run_id, count(*) from history.autonomy_recommendations group by 1")
-    assert len(runs) == 2 and len({n for _, n in runs}) == 1
-    same = query(copy, """select count(distinct action || recommended_tier || case_type) from
-                          history.autonomy_recommendations""")[0][0]
-    assert same == query(warehouse, "select count(*) from marts.rpt_autonomy_recommendations")[0][0]
-
-
 LENIENT_POLICY = """
 version: lenient-1
 defaults:
