@@ -6,6 +6,7 @@
     python -m bench --render-only         # results.md again from results.json (after editing notes.md)
     python -m bench --sizes 1000000 --seed 11        # another generated folder at the same scale
     python -m bench --landing PATH [--landing PATH2]  # your own landing folders (copied, never changed)
+    python -m bench --landing PATH --no-forced        # without the forced re-run (a diagnostic, not a target)
 
 For each size: generate a demo landing folder (timed), compute the floor
 (bench/floor.py: the metrics export with bare DuckDB), then, as whole
@@ -108,8 +109,9 @@ def stored_tickets(warehouse: Path) -> int:
         return con.execute("select count(distinct ticket_id) from raw.tickets").fetchone()[0]
 
 
-def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None) -> dict:
-    """Floor, full run, ~1 % new files, incremental, no-op and forced runs on ``work/landing``."""
+def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None, forced: bool = True) -> dict:
+    """Floor, full run, ~1 % new files, incremental, no-op and (unless not ``forced``) forced runs on
+    ``work/landing``."""
     landing = work / "landing"
     result["landing_bytes"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
     result["floor"] = measure([PY, "-m", "bench.floor", str(landing), "--out", str(work / "floor.csv")], env)
@@ -121,11 +123,11 @@ def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None) ->
     result["increment_files"] = add_increment(landing, result["tickets"], work, profile)
     result["incremental"] = measure([TRUSTLOOP, "run"], env)
     result["noop"] = measure([TRUSTLOOP, "run"], env)
-    result["forced"] = measure([TRUSTLOOP, "run", "--force"], env)
+    result["forced"] = measure([TRUSTLOOP, "run", "--force"], env) if forced else None
     return result
 
 
-def bench_size(tickets: int, root: Path, keep: bool, seed: int = DEFAULT_SEED) -> dict:
+def bench_size(tickets: int, root: Path, keep: bool, seed: int = DEFAULT_SEED, forced: bool = True) -> dict:
     from trustloop.demo.generator import generate  # noqa: F401  (import cost outside the timings)
 
     work = root / f"n{tickets}"
@@ -133,13 +135,13 @@ def bench_size(tickets: int, root: Path, keep: bool, seed: int = DEFAULT_SEED) -
     result: dict = {"tickets": tickets, "landing_source": f"demo, seed {seed}"}
     result["generate"] = measure([TRUSTLOOP, "demo", "--out", str(work / "landing"), "--tickets", str(tickets),
                                   "--seed", str(seed), "--no-progress"], env)
-    _runs(work, env, result, tickets)
+    _runs(work, env, result, tickets, forced)
     if not keep:
         shutil.rmtree(work)
     return result
 
 
-def bench_folder(source: Path, root: Path, keep: bool, index: int) -> dict:
+def bench_folder(source: Path, root: Path, keep: bool, index: int, forced: bool = True) -> dict:
     """The same runs on a copy of an existing landing folder (``source`` itself is not changed)."""
     from trustloop.demo.generator import generate  # noqa: F401
 
@@ -150,7 +152,7 @@ def bench_folder(source: Path, root: Path, keep: bool, index: int) -> dict:
     env = _prepare(work)
     shutil.copytree(source, work / "landing")
     result: dict = {"landing_source": str(source), "generate": None}
-    _runs(work, env, result, None)
+    _runs(work, env, result, None, forced)
     if not keep:
         shutil.rmtree(work)
     return result
@@ -160,7 +162,7 @@ def _targets(results: list[dict]) -> list[str]:
     """Each target, at the largest size measured: met or missed, and by how much."""
     r = max(results, key=lambda x: x["tickets"])
     full, floor = r["full"]["seconds"], r["floor"]["seconds"]
-    rss = max(r[k]["peak_rss_mib"] for k in ("full", "incremental", "noop", "forced"))
+    rss = max(r[k]["peak_rss_mib"] for k in ("full", "incremental", "noop", "forced") if r.get(k))
     checks = [
         ("full run <= 2x the floor", full / floor, 2.0, f"{full / floor:.1f}x"),
         ("incremental (1 % new files) <= 10 % of a full run", r["incremental"]["seconds"] / full, 0.10,
@@ -194,12 +196,13 @@ def render(results: list[dict], machine: dict, notes: Path | None = None) -> str
     for r in results:
         full, floor = r["full"]["seconds"], r["floor"]["seconds"]
         generated = f"{r['generate']['seconds']:.1f}" if r.get("generate") else "-"
+        forced = r.get("forced")  # None: measured with --no-forced
+        forced_s, forced_rss = (f"{forced['seconds']:.1f}", f"{forced['peak_rss_mib']:,.0f}") if forced else ("-", "-")
         lines.append(
             f"| {r['tickets']:,} | {r['landing_bytes'] / 1e6:,.0f} | {generated} | {floor:.1f} | "
             f"{full:.1f} | {full / floor:.1f}x | {r['incremental']['seconds']:.1f} | "
             f"{r['incremental']['seconds'] / full:.0%} | {r['noop']['seconds']:.1f} | {r['noop']['seconds'] / full:.0%} | "
-            f"{r['forced']['seconds']:.1f} | {r['full']['peak_rss_mib']:,.0f} / {r['incremental']['peak_rss_mib']:,.0f} / "
-            f"{r['forced']['peak_rss_mib']:,.0f} |"
+            f"{forced_s} | {r['full']['peak_rss_mib']:,.0f} / {r['incremental']['peak_rss_mib']:,.0f} / {forced_rss} |"
         )
     sources = "; ".join(f"{r['tickets']:,}: {r.get('landing_source', 'demo, seed 5')}" for r in results)
     lines += ["", f"Landing folders (tickets: source): {sources}.", ""]
@@ -220,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                              "repeatable")
     parser.add_argument("--results", type=Path, default=None,
                         help="results file (default: bench/results.md, or <work>/results.md with --landing)")
+    parser.add_argument("--no-forced", action="store_true",
+                        help="skip the forced re-run (`run --force`: a diagnostic of a run's fixed cost, not a target)")
     parser.add_argument("--render-only", action="store_true",
                         help="measure nothing: write results.md again from results.json (after editing notes.md)")
     args = parser.parse_args(argv)
@@ -235,12 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.landing:
         for index, folder in enumerate(args.landing, 1):
             print(f"benchmarking {folder} ...", file=sys.stderr)
-            results.append(bench_folder(folder, args.work, args.keep, index))
+            results.append(bench_folder(folder, args.work, args.keep, index, forced=not args.no_forced))
             print(json.dumps(results[-1], default=str)[:400], file=sys.stderr)
     else:
         for n in [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]:
             print(f"benchmarking {n:,} tickets ...", file=sys.stderr)
-            results.append(bench_size(n, args.work, args.keep, args.seed))
+            results.append(bench_size(n, args.work, args.keep, args.seed, forced=not args.no_forced))
             print(json.dumps(results[-1], default=str)[:400], file=sys.stderr)
     machine = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),

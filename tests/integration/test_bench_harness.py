@@ -32,7 +32,9 @@ def test_harness_measures_a_given_landing_folder_without_changing_it(tmp_path):
     committed = (PROJECT / "bench" / "results.md").read_bytes()
     before = _fingerprint(LANDING)
     work = tmp_path / "work"
-    proc = subprocess.run([sys.executable, "-m", "bench", "--landing", str(LANDING), "--work", str(work), "--keep"],
+    # without the forced re-run: one whole run less, and the table must say it was not measured
+    proc = subprocess.run([sys.executable, "-m", "bench", "--landing", str(LANDING), "--work", str(work), "--keep",
+                           "--no-forced"],
                           cwd=PROJECT, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-4000:]
 
@@ -45,8 +47,9 @@ def test_harness_measures_a_given_landing_folder_without_changing_it(tmp_path):
     assert result["landing_bytes"] == sum(p.stat().st_size for p in LANDING.rglob("*") if p.is_file())
     # 50 tickets (the minimum increment) as new text files: tickets, agent-log events and QA reviews, incidents
     assert result["increment_files"] >= 3
-    for run in ("floor", "full", "incremental", "noop", "forced"):
+    for run in ("floor", "full", "incremental", "noop"):
         assert result[run]["returncode"] == 0 and result[run]["seconds"] > 0 and result[run]["peak_rss_mib"] > 0, run
+    assert result["forced"] is None
     # the floor computed the export from the copy as given (before the increment): the sample's 719 rows
     with open(work / "landing1" / "floor.csv") as floor:
         assert sum(1 for _ in floor) == 1 + 719
@@ -80,7 +83,9 @@ def test_harness_measures_a_given_landing_folder_without_changing_it(tmp_path):
 
     table = (work / "results.md").read_text()
     row = next(line for line in table.splitlines() if line.startswith("| 400 |"))
-    assert row.split("|")[3].strip() == "-"  # nothing generated
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2] == "-"  # nothing generated
+    assert cells[4] == f"{result['full']['seconds']:.1f}" and cells[10] == "-" and cells[11].endswith(" / -"), row
     assert f"Landing folders (tickets: source): 400: {LANDING.resolve()}." in table
     assert "- full run <= 2x the floor:" in table and "demo generator" not in table
     assert "## Where the time and memory go" not in table  # bench/notes.md belongs to bench/results.md
