@@ -4,8 +4,9 @@
   with ``trustloop run`` in a subprocess (a fresh process, like a user).
 - ``demo_landing`` / ``demo_warehouse``: a small seeded demo landing folder and
   the warehouse built from it.
-- ``run_trustloop(args, env)``: run the CLI in a subprocess with settings
-  pointing at a temporary folder.
+- ``run_trustloop(args, env)``: run the CLI with settings pointing at a
+  temporary folder: a command in a subprocess, ``run`` in the test's own process
+  (``run_in_process``: the same ``cli.main``, without the interpreter start).
 
 Under pytest-xdist the two builds are made once per test session, by the first
 worker that asks (``shared``); every worker then gets a private copy of the
@@ -47,10 +48,60 @@ def trustloop_env(workdir: Path, landing: Path | None = None, **extra: str) -> d
     return env
 
 
-def run_trustloop(args: list[str], env: dict[str, str], check: bool = True, timeout: int = 900):
-    proc = subprocess.run(
-        [TRUSTLOOP, *args], env=env, cwd=PROJECT, capture_output=True, text=True, timeout=timeout
-    )
+# `trustloop run` in the test's own process (see run_in_process); TRUSTLOOP_TEST_SUBPROCESS=1 starts every
+# run as a process of its own instead
+RUN_IN_PROCESS = os.environ.get("TRUSTLOOP_TEST_SUBPROCESS", "") != "1"
+
+
+def run_in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``trustloop ARGS`` through the console script's own ``trustloop.cli.main``, in this process.
+
+    The environment is ``env`` for the call (then restored), stdout and stderr are captured, and the
+    result looks like ``subprocess.run``'s. What it saves is the interpreter: importing Dagster,
+    dagster-dbt (dbt) and Great Expectations costs about 10 s of every process; the run itself (dbt's
+    processes, Dagster, GX, DuckDB) is the same.
+    """
+    import io
+    import traceback
+
+    from trustloop import cli
+
+    saved, cwd = dict(os.environ), os.getcwd()
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(PROJECT)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(args)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except Exception:  # what the interpreter would print before exiting 1
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        os.chdir(cwd)
+    return subprocess.CompletedProcess([TRUSTLOOP, *args], code, out.getvalue(), err.getvalue())
+
+
+def _in_process(args: list[str], env: dict[str, str]) -> bool:
+    """Runs only (the other commands start fast), and only under this process's time zone."""
+    return RUN_IN_PROCESS and args[:1] == ["run"] and env.get("TZ") == os.environ.get("TZ")
+
+
+def run_trustloop(args: list[str], env: dict[str, str], check: bool = True, timeout: int = 900,
+                  in_process: bool | None = None):
+    """``trustloop ARGS`` with ``env``: a run in this process (``run_in_process``) unless told otherwise,
+    any other command (and a run under another TZ) as a process of its own."""
+    if in_process if in_process is not None else _in_process(args, env):
+        proc = run_in_process(args, env)
+    else:
+        proc = subprocess.run(
+            [TRUSTLOOP, *args], env=env, cwd=PROJECT, capture_output=True, text=True, timeout=timeout
+        )
     if check and proc.returncode != 0:
         raise AssertionError(
             f"trustloop {' '.join(args)} exited {proc.returncode}\nSTDOUT:\n{proc.stdout[-4000:]}\n"
@@ -94,7 +145,8 @@ def shared_build(tmp_path_factory, name: str, landing: Path, stderr: bool = Fals
     """
     with shared(tmp_path_factory, name) as (origin, made):
         if not made:
-            proc = run_trustloop(["run"], trustloop_env(origin, landing))
+            # a process of its own, like a user's: its whole output is kept (the planted-PII tests read it)
+            proc = run_trustloop(["run"], trustloop_env(origin, landing), in_process=False)
             (origin / "stdout.txt").write_text(proc.stdout + (proc.stderr if stderr else ""))
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return build_result(origin, landing)
