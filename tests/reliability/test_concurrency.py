@@ -12,6 +12,9 @@
   starts one run at a time, and execute one step at a time; and they take the
   same run lock as `trustloop run` (through the warehouse resource), so a
   daemon-started run and a CLI run never write at once.
+
+Every run here is a process of its own (``in_process=False``): the locks and the DuckDB writer the
+tests hold are this process's, and what is tested is another process meeting them.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def test_a_run_waits_for_another_runs_lock_boundedly_then_fails_clearly(tmp_path
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         handle.write("pid 424242 (the test)")
         handle.flush()
-        proc = run_trustloop(["run"], env, check=False, timeout=300)
+        proc = run_trustloop(["run"], env, check=False, timeout=300, in_process=False)
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "waiting for another trustloop run to finish" in proc.stderr
     assert "trustloop: error: another trustloop run (pid 424242 (the test)) holds" in proc.stderr
@@ -95,7 +98,7 @@ def test_a_warehouse_held_by_another_process_fails_the_run_once_and_clearly(tmp_
     try:
         holder.execute("create table held (x integer)")
         # the time limit only stops a hang; the product's own bound is the 3 s above
-        proc = run_trustloop(["run"], env, check=False, timeout=240)
+        proc = run_trustloop(["run"], env, check=False, timeout=240, in_process=False)
     finally:
         holder.close()
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-3000:]
