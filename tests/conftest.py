@@ -95,8 +95,11 @@ def _in_process(args: list[str], env: dict[str, str]) -> bool:
 def run_trustloop(args: list[str], env: dict[str, str], check: bool = True, timeout: int = 900,
                   in_process: bool | None = None):
     """``trustloop ARGS`` with ``env``: a run in this process (``run_in_process``) unless told otherwise,
-    any other command (and a run under another TZ) as a process of its own."""
-    if in_process if in_process is not None else _in_process(args, env):
+    any other command (and a run under another TZ) as a process of its own. ``timeout`` bounds a process
+    only: a run in this process has none."""
+    if in_process is None:
+        in_process = _in_process(args, env)
+    if in_process:
         proc = run_in_process(args, env)
     else:
         proc = subprocess.run(

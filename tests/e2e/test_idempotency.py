@@ -16,6 +16,7 @@ from tests.conftest import CONTRACT_SAMPLE, query, run_trustloop, trustloop_env
 
 pytestmark = pytest.mark.slow
 
+RAW_COUNTS = "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)"
 MARTS_SQL = """select table_name from information_schema.tables
                where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"""
 
@@ -32,7 +33,7 @@ def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_p
     built, _, _ = conformance_build
     first = snapshot(built)
     assert first["rpt_metrics_export"], "the export must not be empty"
-    raw_counts = query(built, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)")
+    raw_counts = query(built, RAW_COUNTS)
     predictions = "select ticket_id, predicted_risk, model_version from ml.case_predictions order by 1"
     landing = tmp_path / "landing"
     shutil.copytree(CONTRACT_SAMPLE / "landing", landing)
@@ -43,22 +44,25 @@ def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_p
     second = run_trustloop(["run"], env).stdout
     assert ": OK" in second and "up to date" not in second
     assert snapshot(warehouse) == first
-    assert query(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)") == raw_counts
+    assert query(warehouse, RAW_COUNTS) == raw_counts
     assert query(warehouse, predictions) == query(built, predictions)
     # the same files under another folder are the files already read: nothing new is stored
-    assert query(warehouse, "select count(*) from raw.file_ledger where rows_new > 0") == query(
-        built, "select count(*) from raw.file_ledger where rows_new > 0")
-    # the second run appended its recommendations to the history: the same ones, under its own run id
-    history = query(warehouse, "select run_id, count(*), count(distinct case_type || action || recommended_tier) "
-                               "from history.autonomy_recommendations group by 1")
-    assert len(history) == 2 and len({(n, d) for _, n, d in history}) == 1
+    files_with_new_rows = "select count(*) from raw.file_ledger where rows_new > 0"
+    assert query(warehouse, files_with_new_rows) == query(built, files_with_new_rows)
+    # the second run appended its recommendations to the history under its own run id: the same ones (both
+    # runs' rows together hold no more distinct recommendations than one run's mart)
+    runs = query(warehouse, "select run_id, count(*) from history.autonomy_recommendations group by 1")
+    assert len(runs) == 2 and len({n for _, n in runs}) == 1
+    same = query(warehouse, """select count(distinct case_type || action || recommended_tier)
+                               from history.autonomy_recommendations""")[0][0]
+    assert same == query(built, "select count(*) from marts.rpt_autonomy_recommendations")[0][0]
 
     before = warehouse.stat().st_mtime_ns
     again = run_trustloop(["run"], env).stdout
     assert "up to date - nothing changed since run" in again
     assert warehouse.stat().st_mtime_ns == before, "a no-op run must not write the warehouse"
     assert snapshot(warehouse) == first
-    assert query(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)") == raw_counts
+    assert query(warehouse, RAW_COUNTS) == raw_counts
 
     # validating the suites again appends results but changes no evidence: the next run is still a no-op
     validations = query(warehouse, "select count(*) from quality.validation_results")[0][0]
@@ -74,7 +78,7 @@ def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_p
     forced = run_trustloop(["run", "--force"], env).stdout
     assert "up to date" not in forced and ": OK" in forced
     assert snapshot(warehouse) == first
-    assert query(warehouse, "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)") == raw_counts
+    assert query(warehouse, RAW_COUNTS) == raw_counts
     ledger = dict(query(warehouse, "select file, status from raw.file_ledger"))
     assert ledger["agent_logs/events_1_copy.jsonl"] == "skipped_duplicate_file"
     [(status, read, dup, quarantined)] = query(
