@@ -17,7 +17,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
-from orchestration import dbt_state
+from orchestration import dbt_in_process, dbt_state
 from trustloop.locking import run_lock
 from trustloop.settings import apply_environment, get_settings
 from trustloop.warehouse import open_connection
@@ -46,7 +46,8 @@ class TrustloopDbtCliResource(DbtCliResource):
         return None
 
     def cli(self, args, *, target_path: Path | None = None, context=None, **kwargs):
-        """dagster-dbt's ``cli``, with the invocation's folder seeded with the partial-parse state first.
+        """dagster-dbt's ``cli``, with the invocation's folder seeded with the partial-parse state first,
+        and dbt run in this process (orchestration/dbt_in_process.py) unless TRUSTLOOP_DBT_IN_PROCESS=0.
 
         dagster-dbt would copy target/partial_parse.msgpack itself, as it is; ``dbt_state.seed`` also makes
         it valid for this warehouse when it was parsed for another one of the same name (see dbt_state).
@@ -55,7 +56,8 @@ class TrustloopDbtCliResource(DbtCliResource):
         folder = target_path if target_path.is_absolute() else Path(self.project_dir) / target_path
         with contextlib.suppress(Exception):  # an optimisation: never the reason a dbt step fails
             dbt_state.seed(folder, _target_dir())
-        return super().cli(args, target_path=target_path, context=context, **kwargs)
+        with dbt_in_process.in_process_invocations() if dbt_in_process.enabled() else contextlib.nullcontext():
+            return super().cli(args, target_path=target_path, context=context, **kwargs)
 
 
 def _newest_source_mtime(project_dir: Path) -> float:

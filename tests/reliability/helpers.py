@@ -75,21 +75,6 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
-def cmdline(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return []
-
-
-def dbt_children(pgid: int) -> list[int]:
-    """The dbt processes of a run's group (found by their command line)."""
-    return [
-        pid for pid in group_members(pgid)
-        if any(Path(part).name == "dbt" for part in cmdline(pid)[:2])
-    ]
-
-
 def open_file_position(pid: int, path: Path) -> int | None:
     """The read position of ``path`` if process ``pid`` has it open, else None."""
     target = str(path.resolve())

@@ -9,7 +9,7 @@ included) at another point:
 2. after that file was read, before its transaction committed (file closed, the
    ingestion step not yet done);
 3. between ingestion and dbt (the file ledger step succeeded);
-4. inside dbt (a dbt process is alive and some marts are already rebuilt);
+4. inside dbt (its step is under way and some marts are already rebuilt);
 5. while the risk model trains (its step started);
 
 after each kill the warehouse must open, every file in the ledger must hold
@@ -34,7 +34,6 @@ import pytest
 from tests.conftest import PROJECT, query, run_trustloop, trustloop_env
 from tests.reliability.helpers import (
     RunWatcher,
-    dbt_children,
     diff_snapshots,
     kill_group,
     ledger_problems,
@@ -226,9 +225,10 @@ def test_runs_killed_anywhere_recover_to_the_uninterrupted_result(tmp_path, demo
                      and not p.name.startswith(("_", "."))}
     assert set(ledger(warehouse)) == landing_files
 
-    # 4. inside dbt: a dbt process is alive and a few marts are already rebuilt
+    # 4. inside dbt: its step is under way (dbt runs in the run's process) and a few marts are rebuilt
     proc, watcher = launch()
-    wait_until(proc, lambda: len(watcher.materialized("marts")) >= 3 and dbt_children(proc.pid))
+    wait_until(proc, lambda: len(watcher.materialized("marts")) >= 3
+               and not watcher.step_event("STEP_SUCCESS", "trustloop_dbt"))
     built = watcher.materialized("marts")
     kill_group(proc)
     partial = assert_consistent(warehouse, reference, "inside dbt")
