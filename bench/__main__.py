@@ -187,7 +187,8 @@ def render(results: list[dict], machine: dict, notes: Path | None = None) -> str
         "",
         f"Measured {machine['date']} on {machine['machine']} ({machine['cpus']} CPUs, Python {machine['python']}).",
         "Regenerate with `make bench` (or `python -m bench --sizes ...`). Whole processes, wall time;",
-        "peak RSS is the largest process of the step (dbt runs as a child of `trustloop run`).",
+        "peak RSS is the largest process of the step (`trustloop run`, which runs dbt in its own process",
+        "unless TRUSTLOOP_DBT_IN_PROCESS=0, or the dbt process it starts then).",
         "",
         "| tickets | landing MB | generate s | floor s | full run s | full / floor | incremental s | incr / full |"
         " no-op s | no-op / full | forced re-run s | peak RSS MiB (full / incr / forced) |",

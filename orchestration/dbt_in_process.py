@@ -44,8 +44,10 @@ _INVOCATION_LOCK = threading.Lock()
 
 
 def enabled() -> bool:
-    """dbt runs in the step's process unless TRUSTLOOP_DBT_IN_PROCESS is 0 (or false, no, off)."""
-    return os.environ.get("TRUSTLOOP_DBT_IN_PROCESS", "1").strip().lower() not in ("0", "false", "no", "off")
+    """dbt runs in the step's process unless TRUSTLOOP_DBT_IN_PROCESS is 0 (trustloop.settings)."""
+    from trustloop.settings import get_settings
+
+    return get_settings().dbt_in_process
 
 
 def invocation_environment(env: Mapping[str, str], cwd: Path) -> dict[str, str]:

@@ -118,6 +118,17 @@ def _env_float(name: str, default: float, minimum: float | None = None) -> float
     return _env_number(name, default, float, "a number", minimum)
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true or false), got {os.environ[name].strip()!r}")
+
+
 def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name, "").strip().lower() or default
     if value not in choices:
@@ -144,6 +155,7 @@ class Settings:
     retrain_days: float = 7.0
     dbt_memory: str = DEFAULT_DBT_MEMORY
     keep_runs: int = 100
+    dbt_in_process: bool = True
 
     @property
     def landing_is_default_demo(self) -> bool:
@@ -192,6 +204,7 @@ def get_settings() -> Settings:
         retrain_share=_env_float("TRUSTLOOP_RETRAIN_SHARE", 0.05, minimum=0),
         retrain_days=_env_float("TRUSTLOOP_RETRAIN_DAYS", 7.0, minimum=0),
         keep_runs=_env_int("TRUSTLOOP_KEEP_RUNS", 100, minimum=0),
+        dbt_in_process=_env_flag("TRUSTLOOP_DBT_IN_PROCESS", True),
     )
 
 
