@@ -19,7 +19,10 @@ What differs from a process of its own:
   process would have run in the project folder;
 - dbt's DuckDB lives in this process while dbt runs (capped by ``TRUSTLOOP_DBT_MEMORY`` as before),
   and is closed when the invocation ends (``close_dbt_duckdb``);
-- an interrupt cannot stop dbt half-way: the step waits for the invocation to end.
+- an interrupt stops dbt once the node it is running ends (a KeyboardInterrupt raised in its thread,
+  handled by dbt as Ctrl-C), not in the middle of it; the step waits for that, and a job run stops any
+  in-process dbt still running when it returns (``stop_all``: the interrupt may land between two events,
+  where dagster-dbt's handler does not see it).
 
 ``TRUSTLOOP_DBT_IN_PROCESS=0`` starts dbt as a process of its own again (dagster-dbt unchanged).
 """
@@ -27,7 +30,9 @@ What differs from a process of its own:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,6 +46,8 @@ from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 _PATH_VARIABLES = ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_PROJECT_DIR", "DBT_PROFILES_DIR")
 # one invocation at a time in a process: the environment and dbt's own globals are the process's
 _INVOCATION_LOCK = threading.Lock()
+# the invocations of this process whose dbt still runs (stop_all)
+_LIVE: set[DbtThread] = set()
 
 
 def enabled() -> bool:
@@ -115,7 +122,9 @@ class DbtThread:
         self.stdout = os.fdopen(read, "rb")
         self._pipe = os.fdopen(write, "wb", buffering=0)
         self._errors_logged = False
+        self._interrupted = False
         self._thread = threading.Thread(target=self._invoke, name="dbt", daemon=True)
+        _LIVE.add(self)
         self._thread.start()
 
     def _write(self, line: str) -> None:
@@ -148,22 +157,62 @@ class DbtThread:
             self._write(_error_line(f"{type(exc).__name__}: {exc}"))
         finally:
             try:
-                close_dbt_duckdb()
+                for _ in range(2):  # an interrupt (send_signal) may land here once, as dbt ends
+                    try:
+                        close_dbt_duckdb()
+                        break
+                    except KeyboardInterrupt:
+                        continue
             finally:
                 self.returncode = code
                 self._pipe.close()
+                _LIVE.discard(self)
 
     def poll(self) -> int | None:
         return None if self._thread.is_alive() else self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        self._thread.join(timeout)
+        # once interrupted, dbt stops after the node it is running: waited for whatever the timeout, so
+        # that nothing after the step meets dbt's DuckDB still open in this process
+        self._thread.join(None if self._interrupted else timeout)
         if self._thread.is_alive():
             raise subprocess.TimeoutExpired(self.args, timeout)
         return self.returncode
 
     def send_signal(self, sig: int) -> None:  # noqa: ARG002 - Popen's signature
-        """dbt cannot be stopped half-way in a thread; the invocation runs to its end."""
+        """An interrupt (dagster-dbt forwards the run's SIGINT here): a KeyboardInterrupt raised in dbt's
+        thread, which dbt handles as it handles Ctrl-C in a process of its own (no further node, its
+        connections cancelled, the invocation failed) once the node it is running ends."""
+        if self._interrupted or not self._thread.is_alive():
+            return
+        self._interrupted = True
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread.ident),
+                                                   ctypes.py_object(KeyboardInterrupt))
+
+
+    def stop(self) -> None:
+        """After a dbt step ended without reading its events to the end (interrupted between two of them,
+        or failed): interrupt dbt if it still runs, stop the pipe (a write that waits for a reader fails
+        instead), and wait for the thread, so that nothing after the step meets dbt's DuckDB open."""
+        if not self._thread.is_alive():
+            return
+        self.send_signal(signal.SIGINT)
+        with contextlib.suppress(OSError):
+            self.stdout.close()
+        self._thread.join()
+
+
+def stop(process: Any) -> None:
+    """``DbtThread.stop`` for an in-process dbt; nothing for a dbt process (dagster-dbt's, as before)."""
+    if isinstance(process, DbtThread):
+        process.stop()
+
+
+def stop_all() -> None:
+    """Stop every in-process dbt of this process still running: for the end of a job run, whose
+    interrupted step may have left its invocation unread (Dagster need not close the step's generator)."""
+    for thread in list(_LIVE):
+        thread.stop()
 
 
 class InProcessDbtCliInvocation(DbtCliInvocation):

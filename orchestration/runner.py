@@ -181,6 +181,7 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
         from dagster import AssetCheckSeverity, DagsterInstance
 
         from expectations.runner import data_docs_at_end
+        from orchestration import dbt_in_process
         from orchestration.definitions import defs
 
         job = defs.resolve_job_def(job_name)
@@ -194,11 +195,14 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
                 stack.enter_context(contextlib.redirect_stdout(log))
             # the checks' Data Docs pages and the site index are built once, when the run ends
             stack.enter_context(data_docs_at_end())
-            result = job.execute_in_process(
-                instance=instance,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            )
+            try:
+                result = job.execute_in_process(
+                    instance=instance,
+                    raise_on_error=False,
+                    run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                )
+            finally:  # an interrupted dbt step may have left its in-process dbt running: stopped first
+                dbt_in_process.stop_all()
         summary = RunSummary(
             run_id=result.run_id,
             success=result.success,

@@ -20,6 +20,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration import dbt_in_process
 from orchestration.resources import WarehouseResource, dbt_project, ensure_manifest, keep_dbt_state
 from trustloop.controls import dbt_tests
 
@@ -68,6 +69,7 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: Wareh
     else:
         _record_tests(context, warehouse, invocation.target_path)
     finally:
+        dbt_in_process.stop(invocation.process)  # an in-process dbt interrupted between two events
         keep_dbt_state(invocation.target_path)
 
 

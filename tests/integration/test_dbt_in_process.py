@@ -87,3 +87,31 @@ def test_as_a_process_of_its_own_when_asked(tmp_path, monkeypatch):
     assert not isinstance(invocation, InProcessDbtCliInvocation)
     assert invocation.is_successful() and invocation.process.pid != os.getpid()
     assert Path(tmp_path / "target" / "manifest.json").exists()
+
+
+def test_an_interrupt_stops_dbt_after_its_current_node(conformance_build, tmp_path):
+    """SIGINT (Ctrl-C) during the dbt step: dbt, in the run's thread, stops after the node it is running
+    (not at the end of the build), the run fails naming the dbt step, and the warehouse is not left held."""
+    import shutil
+    import signal
+
+    from tests.conftest import CONTRACT_SAMPLE, query, trustloop_env
+    from tests.reliability.helpers import RunWatcher, run_dbs, start_run, wait_until
+
+    built, _, _ = conformance_build
+    shutil.copytree(built.parent, tmp_path / "work" / "output")
+    env = trustloop_env(tmp_path / "work", CONTRACT_SAMPLE / "landing")
+    dagster_home = tmp_path / "work" / "dagster_home"
+    proc = start_run(env, ("run", "--force"))  # nothing new to read: straight to dbt, which rebuilds everything
+    watcher = RunWatcher(proc, dagster_home, run_dbs(dagster_home))
+    wait_until(proc, lambda: len(watcher.materialized("marts")) >= 2
+               and not watcher.step_event("STEP_SUCCESS", "trustloop_dbt"))
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, (out[-2000:], err[-2000:])
+    assert out and "FAILED" in out.splitlines()[0] and "step failed: trustloop_dbt" in out, (out[-2000:], err[-12000:])
+    assert not watcher.step_event("STEP_SUCCESS", "trustloop_dbt")
+    marts = len(query(built, "select 1 from information_schema.tables where table_schema = 'marts'"))
+    assert len(watcher.materialized("marts")) < marts, "dbt went on to the end of the build"
+    assert query(Path(env["TRUSTLOOP_WAREHOUSE"]), "select count(*) from raw.tickets") == \
+        query(built, "select count(*) from raw.tickets")
