@@ -14,7 +14,9 @@ processes on a fresh warehouse: a full `trustloop run`, an incremental run
 after adding ~1 % new files, a no-op re-run (nothing changed: the run finds
 its inputs' fingerprint unchanged and returns), and a forced re-run with no new
 file (`run --force`: every model rebuilt, nothing read). Wall time and peak
-RSS of each; ratios to the floor and to the full run. Results go to
+RSS of each; ratios to the floor and to the full run; and the seconds of each
+Dagster step of each run (bench/steps.py: read from the run's own Dagster
+storage, tabled per size). Results go to
 bench/results.md (and bench/results.json); bench/notes.md, the analysis of
 where the time goes and of any missed target, is appended to results.md.
 
@@ -37,8 +39,11 @@ import platform
 import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench.steps import job_run_steps, render_steps
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parent
@@ -52,6 +57,15 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["returncode"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{result['stderr_tail']}")
+    return result
+
+
+def measure_run(cmd: list[str], env: dict[str, str], work: Path) -> dict:
+    """``measure`` for a ``trustloop run``, with the step times of the job run it started (``job``: None
+    when it started none, as a no-op re-run), read after the measurement from ``work``'s Dagster storage."""
+    started = time.time()
+    result = measure(cmd, env)
+    result["job"] = job_run_steps(work / "dagster", started)
     return result
 
 
@@ -115,15 +129,15 @@ def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None, fo
     landing = work / "landing"
     result["landing_bytes"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
     result["floor"] = measure([PY, "-m", "bench.floor", str(landing), "--out", str(work / "floor.csv")], env)
-    result["full"] = measure([TRUSTLOOP, "run"], env)
+    result["full"] = measure_run([TRUSTLOOP, "run"], env, work)
     warehouse = work / "output" / "warehouse.duckdb"
     # a generated folder's increment is a demo like it; a given folder's is shaped like the folder
     profile = None if tickets is not None else landing_profile(warehouse)
     result["tickets"] = tickets if tickets is not None else stored_tickets(warehouse)
     result["increment_files"] = add_increment(landing, result["tickets"], work, profile)
-    result["incremental"] = measure([TRUSTLOOP, "run"], env)
-    result["noop"] = measure([TRUSTLOOP, "run"], env)
-    result["forced"] = measure([TRUSTLOOP, "run", "--force"], env) if forced else None
+    result["incremental"] = measure_run([TRUSTLOOP, "run"], env, work)
+    result["noop"] = measure_run([TRUSTLOOP, "run"], env, work)
+    result["forced"] = measure_run([TRUSTLOOP, "run", "--force"], env, work) if forced else None
     return result
 
 
@@ -208,6 +222,10 @@ def render(results: list[dict], machine: dict, notes: Path | None = None) -> str
     sources = "; ".join(f"{r['tickets']:,}: {r.get('landing_source', 'demo, seed 5')}" for r in results)
     lines += ["", f"Landing folders (tickets: source): {sources}.", ""]
     lines += [*_targets(results), ""]
+    for r in results:  # where each size's runs spent their time (nothing for results without step times)
+        steps = render_steps(r)
+        if steps:
+            lines += [*steps, ""]
     if notes is not None and notes.exists():
         lines += [notes.read_text().rstrip(), ""]
     return "\n".join(lines)

@@ -50,6 +50,15 @@ def test_harness_measures_a_given_landing_folder_without_changing_it(tmp_path):
     for run in ("floor", "full", "incremental", "noop"):
         assert result[run]["returncode"] == 0 and result[run]["seconds"] > 0 and result[run]["peak_rss_mib"] > 0, run
     assert result["forced"] is None
+    # each run that started a job run carries its step times, read from the work folder's Dagster storage
+    full_job, incremental_job = result["full"]["job"], result["incremental"]["job"]
+    assert result["noop"]["job"] is None  # nothing changed: no job run
+    assert full_job["run_id"] != incremental_job["run_id"]
+    for job, run in ((full_job, "full"), (incremental_job, "incremental")):
+        assert {"raw__agent_logs", "raw__tickets", "trustloop_dbt", "trustloop_dbt_decisions",
+                "ml__case_predictions", "trust__snapshot"} <= set(job["steps"]), run
+        assert job["steps"]["trustloop_dbt"] > 0.5, run  # dbt builds and tests 35 models in either run
+        assert 0 < sum(job["steps"].values()) <= job["job_seconds"] + 0.2 <= result[run]["seconds"] + 0.2, run
     # the floor computed the export from the copy as given (before the increment): the sample's 719 rows
     with open(work / "landing1" / "floor.csv") as floor:
         assert sum(1 for _ in floor) == 1 + 719
@@ -89,6 +98,14 @@ def test_harness_measures_a_given_landing_folder_without_changing_it(tmp_path):
     assert f"Landing folders (tickets: source): 400: {LANDING.resolve()}." in table
     assert "- full run <= 2x the floor:" in table and "demo generator" not in table
     assert "## Where the time and memory go" not in table  # bench/notes.md belongs to bench/results.md
+    # the step table of the largest size: the runs measured, dbt's step as recorded, the whole process last
+    assert "Where the time went at 400 tickets" in table
+    assert "| step | full run | incremental |" in table and "forced re-run |" not in table
+    dbt_row = next(line for line in table.splitlines() if line.startswith("| trustloop_dbt |"))
+    assert dbt_row == (f"| trustloop_dbt | {full_job['steps']['trustloop_dbt']:.1f} | "
+                       f"{incremental_job['steps']['trustloop_dbt']:.1f} |")
+    assert (f"| **whole process** | **{result['full']['seconds']:.1f}** | "
+            f"**{result['incremental']['seconds']:.1f}** |") in table
 
     assert _fingerprint(LANDING) == before  # the increment went into the copy
     assert (PROJECT / "bench" / "results.md").read_bytes() == committed
