@@ -160,3 +160,21 @@ def test_the_landing_note_names_paths_and_counts_what_it_leaves_out(tmp_path):
         "4 landing file(s) still hold the customer (the upstream copy; erase it there too): "
         "tickets/t0.csv, tickets/t1.csv, tickets/t2.csv and 1 more")
     assert landing_note(files[:1], tmp_path).endswith(": tickets/t0.csv")
+
+
+def test_a_file_is_searched_in_chunks_and_a_match_across_two_is_found(tmp_path):
+    from trustloop.trust.erase import file_contains, files_mentioning
+
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"x" * 10 + b"CUST-42" + b"y" * 10)
+    # chunks of 4 bytes: the id spans chunks 3-5 (bytes 10-16); every chunk size finds it, none finds a near miss
+    for chunk in (1, 3, 4, 7, 8, 11, 16, 1 << 20):
+        assert file_contains(path, b"CUST-42", chunk), chunk
+        assert not file_contains(path, b"CUST-43", chunk), chunk
+        assert not file_contains(path, b"yCUST", chunk), chunk
+    assert file_contains(path, b"x", 4) and file_contains(path, b"y" * 10, 3)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert not file_contains(empty, b"CUST-42")
+    assert files_mentioning(tmp_path, "CUST-42") == [path]
+    assert files_mentioning(tmp_path, "CUST-42", skip=(path,)) == []

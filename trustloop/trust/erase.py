@@ -285,6 +285,7 @@ def remaining_references(path: Path, customer_id: str, ticket_ids: list[str]) ->
     found = []
     con = duckdb.connect(str(path), read_only=True)
     try:
+        configure(con)  # the memory cap: scanning every text column of a 1M-ticket warehouse took 2.4 GiB without
         columns = con.execute(
             """select c.table_schema, c.table_name, c.column_name from information_schema.columns c
                join information_schema.tables t
@@ -317,11 +318,29 @@ def files_mentioning(root: Path, needle: str, skip: tuple[Path, ...] = ()) -> li
         if not path.is_file() or any(resolved == s or s in resolved.parents for s in skip):
             continue
         try:
-            if data in path.read_bytes():
+            if file_contains(path, data):
                 found.append(path)
         except OSError:
             continue
     return found
+
+
+SEARCH_CHUNK = 8 << 20  # bytes read at a time: a landing file can be gigabytes
+
+
+def file_contains(path: Path, data: bytes, chunk: int = SEARCH_CHUNK) -> bool:
+    """Whether the bytes of ``path`` contain ``data``, read ``chunk`` bytes at a time (each chunk searched
+    with the end of the one before, so a match across two chunks is found): memory stays flat however
+    large the file."""
+    keep = len(data) - 1
+    tail = b""
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            window = tail + block
+            if data in window:
+                return True
+            tail = window[-keep:] if keep > 0 else b""
+    return False
 
 
 def erase_customer(customer_id: str, settings: Settings | None = None, rebuild: bool = True) -> EraseReport:
