@@ -6,6 +6,8 @@ import contextlib
 import logging
 import re
 import shutil
+import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,6 +163,27 @@ def _collect(summary: RunSummary) -> None:
         ]
 
 
+@contextlib.contextmanager
+def sigterm_kept():
+    """Keep this process's SIGTERM disposition across a Dagster job run in it.
+
+    When a job run ends, Dagster sets SIGTERM to whatever SIGINT's handler is (its "SIGTERM as SIGINT",
+    for Kubernetes). In a process started in the background of a shell script (``trustloop run &``, a
+    scheduler's job), SIGINT is ignored, so SIGTERM became ignored too: for the rest of the command
+    (an erasure's compaction, say) and for every process it started, which an ignored SIGTERM is
+    inherited by (a multiprocessing pool then hangs at its end, waiting for workers it cannot stop).
+    """
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        yield
+        return
+    saved = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        if saved is not None:  # None: a handler not set from Python, which cannot be put back
+            signal.signal(signal.SIGTERM, saved)
+
+
 def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", force: bool = False) -> RunSummary:
     """Materialise every asset in-process, under the run lock; return what happened.
 
@@ -196,11 +219,12 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
             # the checks' Data Docs pages and the site index are built once, when the run ends
             stack.enter_context(data_docs_at_end())
             try:
-                result = job.execute_in_process(
-                    instance=instance,
-                    raise_on_error=False,
-                    run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-                )
+                with sigterm_kept():
+                    result = job.execute_in_process(
+                        instance=instance,
+                        raise_on_error=False,
+                        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                    )
             finally:  # an interrupted dbt step may have left its in-process dbt running: stopped first
                 dbt_in_process.stop_all()
         summary = RunSummary(

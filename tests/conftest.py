@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,20 @@ CONTRACT_SAMPLE = FIXTURES / "contract-sample"
 TRUSTLOOP = str(Path(sys.executable).with_name("trustloop"))
 DEMO_TICKETS = 3000
 DEMO_SEED = 7
+
+
+def pytest_configure(config):
+    """Run the tests as in a foreground shell, however the suite was started.
+
+    Started in the background (``make test &``, ``nohup``, some CI runners), every process of the suite
+    inherits an ignored SIGINT, and a Dagster job run ends by giving SIGTERM SIGINT's handler (several
+    tests start one directly, not through ``run_pipeline``, which keeps SIGTERM as it was). SIGTERM then
+    stayed ignored in the worker and in every process a later test started: sqlfluff's worker pool, which
+    stops its workers with SIGTERM, hung at its end. With SIGINT raising KeyboardInterrupt, as in a
+    foreground run, what Dagster copies to SIGTERM is a Python handler, which a new process does not inherit.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def trustloop_env(workdir: Path, landing: Path | None = None, **extra: str) -> dict[str, str]:
