@@ -170,8 +170,8 @@ def sigterm_kept():
     When a job run ends, Dagster sets SIGTERM to whatever SIGINT's handler is (its "SIGTERM as SIGINT",
     for Kubernetes). In a process started in the background of a shell script (``trustloop run &``, a
     scheduler's job), SIGINT is ignored, so SIGTERM became ignored too: for the rest of the command
-    (an erasure's compaction, say) and for every process it started, which an ignored SIGTERM is
-    inherited by (a multiprocessing pool then hangs at its end, waiting for workers it cannot stop).
+    (an erasure's compaction, say) and in every process it started afterwards, since an ignored signal
+    is inherited (a multiprocessing pool then hangs at its end, waiting for workers it cannot stop).
     """
     if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
         yield
