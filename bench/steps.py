@@ -50,10 +50,11 @@ def render_steps(result: Mapping) -> list[str]:
             if result.get(key) and result[key].get("job")]
     if not runs:
         return []
-    names = sorted({name for _, _, job in runs for name in job["steps"]},
-                   key=lambda name: (-max(job["steps"].get(name, 0.0) for _, _, job in runs), name))
-    shown = [n for n in names if max(job["steps"].get(n, 0.0) for _, _, job in runs) >= SHOWN_SECONDS]
-    others = [n for n in names if n not in shown]
+    # each step's longest time in any of the runs: the order of the rows, and whether it gets one
+    peak = {name: max(job["steps"].get(name, 0.0) for _, _, job in runs) for _, _, job in runs for name in job["steps"]}
+    names = sorted(peak, key=lambda name: (-peak[name], name))
+    shown = [n for n in names if peak[n] >= SHOWN_SECONDS]
+    others = [n for n in names if peak[n] < SHOWN_SECONDS]
     lines = [
         f"Where the time went at {result['tickets']:,} tickets: seconds per Dagster step of each run "
         f"(one step at a time, in the run's process), read from the run's own Dagster storage.",

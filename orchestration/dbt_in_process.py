@@ -189,7 +189,6 @@ class DbtThread:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread.ident),
                                                    ctypes.py_object(KeyboardInterrupt))
 
-
     def stop(self) -> None:
         """After a dbt step ended without reading its events to the end (interrupted between two of them,
         or failed): interrupt dbt if it still runs, stop the pipe (a write that waits for a reader fails
