@@ -8,9 +8,11 @@ import re
 import shutil
 import signal
 import threading
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration.progress import StepProgress
 from trustloop import state
 from trustloop.locking import run_lock
 from trustloop.settings import apply_environment
@@ -184,11 +186,13 @@ def sigterm_kept():
             signal.signal(signal.SIGTERM, saved)
 
 
-def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", force: bool = False) -> RunSummary:
+def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", force: bool = False,
+                 progress: bool = False) -> RunSummary:
     """Materialise every asset in-process, under the run lock; return what happened.
 
     When nothing a run reads changed since the last successful run (trustloop.state), return at once
-    with ``up_to_date`` set, unless ``force``.
+    with ``up_to_date`` set, unless ``force``. With ``progress``, each step is reported on stderr as it
+    ends (``orchestration.progress``).
     """
     settings = apply_environment()
     with run_lock(settings.lock_file, settings.lock_timeout):
@@ -209,6 +213,12 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
 
         job = defs.resolve_job_def(job_name)
         instance = DagsterInstance.get()
+        run_id = str(uuid.uuid4())
+        # one step per node: the job has no dynamic outputs
+        listener = StepProgress([node.name for node in job.nodes_in_topological_order]) if progress else None
+        if listener:
+            listener.begin(run_id)
+            instance.add_event_listener(run_id, listener)
         log_dir = settings.output_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / "last_run_dbt.log"
@@ -218,15 +228,19 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
                 stack.enter_context(contextlib.redirect_stdout(log))
             # the checks' Data Docs pages and the site index are built once, when the run ends
             stack.enter_context(data_docs_at_end())
+            result = None
             try:
                 with sigterm_kept():
                     result = job.execute_in_process(
                         instance=instance,
+                        run_id=run_id,
                         raise_on_error=False,
                         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                     )
             finally:  # an interrupted dbt step may have left its in-process dbt running: stopped first
                 dbt_in_process.stop_all()
+                if listener:
+                    listener.finish(completed=result is not None)
         summary = RunSummary(
             run_id=result.run_id,
             success=result.success,

@@ -7,6 +7,7 @@ itself) makes the next run a real one.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -19,6 +20,15 @@ pytestmark = pytest.mark.slow
 RAW_COUNTS = "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)"
 MARTS_SQL = """select table_name from information_schema.tables
                where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"""
+
+
+STEP_LINE = re.compile(r"^  \[\s*(\d+)/(\d+)\] (\S+)\s+(?:(\d+\.\d) s)?\s*(failed|skipped)?$")
+
+
+def progress(stderr: str) -> list[tuple[int, int, str, float | None, str | None]]:
+    """The step lines `trustloop run` wrote on stderr: place, total, step, seconds, outcome."""
+    found = [STEP_LINE.match(line) for line in stderr.splitlines()]
+    return [(int(m[1]), int(m[2]), m[3], float(m[4]) if m[4] else None, m[5]) for m in found if m]
 
 
 def snapshot(warehouse):
@@ -41,8 +51,20 @@ def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_p
     env = trustloop_env(tmp_path / "work", landing)
     warehouse = Path(env["TRUSTLOOP_WAREHOUSE"])
 
-    second = run_trustloop(["run"], env).stdout
+    proc = run_trustloop(["run"], env)
+    second = proc.stdout
     assert ": OK" in second and "up to date" not in second
+    # while it ran, a line per step on stderr as the step ended: every step once, in order, timed
+    steps = progress(proc.stderr)
+    run_id = second.split(":", 1)[0].removeprefix("trustloop run ")
+    assert f"trustloop run {run_id}: {len(steps)} steps" in proc.stderr.splitlines()
+    assert [place for place, *_ in steps] == list(range(1, len(steps) + 1))
+    assert {total for _, total, *_ in steps} == {len(steps)} and len(steps) >= 20
+    assert len({step for _, _, step, *_ in steps}) == len(steps)
+    assert {"raw__tickets", "raw__agent_logs", "trustloop_dbt", "ml__case_predictions"} <= {s[2] for s in steps}
+    assert all(seconds is not None and outcome is None for *_, seconds, outcome in steps)
+    # the steps' own times: the dbt build is the longest step of this run
+    assert max(steps, key=lambda s: s[3])[2] == "trustloop_dbt"
     assert snapshot(warehouse) == first
     assert query(warehouse, RAW_COUNTS) == raw_counts
     assert query(warehouse, predictions) == query(built, predictions)
@@ -58,8 +80,10 @@ def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_p
     assert same == query(built, "select count(*) from marts.rpt_autonomy_recommendations")[0][0]
 
     before = warehouse.stat().st_mtime_ns
-    again = run_trustloop(["run"], env).stdout
+    proc = run_trustloop(["run"], env)
+    again = proc.stdout
     assert "up to date - nothing changed since run" in again
+    assert progress(proc.stderr) == [] and "steps" not in proc.stderr  # a no-op starts no job
     assert warehouse.stat().st_mtime_ns == before, "a no-op run must not write the warehouse"
     assert snapshot(warehouse) == first
     assert query(warehouse, RAW_COUNTS) == raw_counts
@@ -75,8 +99,10 @@ def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_p
     shutil.copy(landing / "agent_logs" / "events_1.jsonl", landing / "agent_logs" / "events_1_copy.jsonl")
     text = (landing / "tickets" / "tickets_a.csv").read_text()
     (landing / "tickets" / "zz_edited.csv").write_text(text + "\n")
-    forced = run_trustloop(["run", "--force"], env).stdout
+    proc = run_trustloop(["run", "--force", "--quiet"], env)
+    forced = proc.stdout
     assert "up to date" not in forced and ": OK" in forced
+    assert progress(proc.stderr) == [] and " steps" not in proc.stderr  # --quiet: the summary only
     assert snapshot(warehouse) == first
     assert query(warehouse, RAW_COUNTS) == raw_counts
     ledger = dict(query(warehouse, "select file, status from raw.file_ledger"))

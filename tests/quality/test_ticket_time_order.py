@@ -104,5 +104,14 @@ def test_swapped_columns_stop_the_run(tmp_path):
     proc = run_trustloop(["run"], env, check=False)
     failed, _ = _failed_and_warned(proc.stdout)
     assert proc.returncode != 0 and "raw/tickets:gx_raw_tickets" in failed, proc.stdout[-2000:]
+    # stderr said so as the run went: the check's step failed, and the steps after it never ran
+    lines = proc.stderr.splitlines()
+    [check] = [line for line in lines if line.startswith("  [") and " raw__tickets_gx_raw_tickets " in line]
+    assert check.endswith(" s  failed"), check
+    [not_run] = [line for line in lines if line.startswith("  not run (")]
+    assert "trustloop_dbt" in not_run.split(": ", 1)[1].split(", ") and "ledger__records" in not_run
+    [total] = [int(line.split(": ")[1].split()[0]) for line in lines if line.endswith(" steps")]
+    ran = [line for line in lines if line.startswith("  [")]
+    assert not_run.startswith(f"  not run ({total - len(ran)} of {total}, after a failed step): ")
     suites = {suite for suite, _ in _time_order_failures(Path(env["TRUSTLOOP_WAREHOUSE"]))}
     assert suites == {"raw_tickets", "raw_tickets_coverage"}

@@ -46,7 +46,8 @@ def cmd_run(args) -> int:
 
     if args.retrain:  # read by the model step (models/retrain.py), in this process
         os.environ["TRUSTLOOP_RETRAIN"] = "always"
-    summary = run_pipeline(log_level="DEBUG" if args.verbose else "WARNING", force=args.force or args.retrain)
+    summary = run_pipeline(log_level="DEBUG" if args.verbose else "WARNING", force=args.force or args.retrain,
+                           progress=not (args.quiet or args.verbose))
     print(summary.render())
     return 0 if summary.success else 1
 
@@ -81,6 +82,8 @@ def register(sub) -> None:
         "Uses TRUSTLOOP_LANDING_DIR and TRUSTLOOP_WAREHOUSE.",
     )
     run.add_argument("--verbose", action="store_true", help="print Dagster's step log")
+    run.add_argument("--quiet", action="store_true",
+                     help="no line per step on stderr while the run goes on (the summary is still printed)")
     run.add_argument("--force", action="store_true",
                      help="run even when nothing changed since the last successful run (normally a no-op)")
     run.add_argument("--retrain", action="store_true",
