@@ -213,12 +213,6 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
 
         job = defs.resolve_job_def(job_name)
         instance = DagsterInstance.get()
-        run_id = str(uuid.uuid4())
-        # one step per node: the job has no dynamic outputs
-        listener = StepProgress([node.name for node in job.nodes_in_topological_order]) if progress else None
-        if listener:
-            listener.begin(run_id)
-            instance.add_event_listener(run_id, listener)
         log_dir = settings.output_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         log_path = log_dir / "last_run_dbt.log"
@@ -228,6 +222,12 @@ def run_pipeline(job_name: str = "trustloop_job", log_level: str = "WARNING", fo
                 stack.enter_context(contextlib.redirect_stdout(log))
             # the checks' Data Docs pages and the site index are built once, when the run ends
             stack.enter_context(data_docs_at_end())
+            run_id = str(uuid.uuid4())
+            # one step per node: the job has no dynamic outputs
+            listener = StepProgress([node.name for node in job.nodes_in_topological_order]) if progress else None
+            if listener:
+                listener.begin(run_id)
+                instance.add_event_listener(run_id, listener)
             result = None
             try:
                 with sigterm_kept():
