@@ -44,6 +44,15 @@ def test_erase_succeeds(erased):
     assert ("note: 3 landing file(s) still hold the customer (the upstream copy; erase it there too): "
             "agent_logs/zz_planted.jsonl, incidents/zz_planted.csv, tickets/zz_planted.csv\n") in proc.stdout
     assert "rebuild run: OK" in proc.stdout and "NOT FOUND" not in proc.stdout
+    # its phases on stderr as they began, by the erasure's id (never the customer's), the rebuild's steps
+    # among them
+    erasure_id = proc.stdout.split()[1]
+    phases = [line.split(": ", 1)[1] for line in proc.stderr.splitlines() if line.startswith(erasure_id + ": ")]
+    assert [p.split()[0] for p in phases] == ["removed", "compacting", "publishing", "checking"], proc.stderr
+    steps = [line for line in proc.stderr.splitlines() if line.startswith("  [")]
+    assert len(steps) >= 20 and any(line.split("] ", 1)[1].split()[0] == "trustloop_dbt" for line in steps), (
+        proc.stderr[-3000:])
+    assert CUSTOMER not in proc.stderr and "zelda" not in proc.stderr.lower()
 
 
 def test_text_gone_from_the_file_bytes(erased):
@@ -136,6 +145,8 @@ def test_erasing_an_id_found_nowhere_says_so_logs_it_and_rebuilds_nothing(pii_bu
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert "rebuild run: not needed (nothing was removed)" in out
+    phases = [line.split(": ", 1)[1].split()[0] for line in proc.stderr.splitlines() if line.startswith("erase-")]
+    assert phases == ["compacting", "publishing", "checking"] and "  [" not in proc.stderr, proc.stderr
     assert out.rstrip().endswith("NOT FOUND: this customer id is in no table of the warehouse or the snapshot "
                                  "(raw, quarantine, set-aside, marts); nothing was erased. Check the id for a typo.")
     assert ("note: 6 landing file(s) still hold the customer (the upstream copy; erase it there too): "

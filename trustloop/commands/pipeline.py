@@ -60,7 +60,7 @@ def cmd_set_aside(args) -> int:
     try:
         rows = [parse_row(text) for text in args.row or []]
         report = set_aside(args.source, args.key or [], rows, args.reason, settings, rebuild=not args.no_rebuild,
-                           where=args.where, dry_run=args.dry_run)
+                           where=args.where, dry_run=args.dry_run, progress=True)
     except (NothingToSetAside, ValueError) as exc:
         raise UserError(str(exc)) from None
     print(report.render())

@@ -100,7 +100,7 @@ def cmd_erase(args) -> int:
     from trustloop.trust.erase import erase_customer
 
     settings = require_warehouse()
-    report = erase_customer(args.customer, settings)
+    report = erase_customer(args.customer, settings, progress=True)
     print(report.render())
     return 0 if report.ok else 1
 

@@ -168,8 +168,10 @@ def set_aside_rows(con: duckdb.DuckDBPyConnection, source: str, keys: list[str],
 
 
 def set_aside(source: str, keys: list[str], rows: list[Row], reason: str, settings: Settings | None = None,
-              rebuild: bool = True, where: str | None = None, dry_run: bool = False) -> SetAsideReport:
-    """Set the rows aside, then rebuild every layer above raw (a forced run)."""
+              rebuild: bool = True, where: str | None = None, dry_run: bool = False,
+              progress: bool = False) -> SetAsideReport:
+    """Set the rows aside, then rebuild every layer above raw (a forced run; ``progress``: its steps on
+    stderr as they end, as `trustloop run` shows them)."""
     settings = settings or get_settings()
     set_aside_id = "set-aside-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     with run_lock(settings.lock_file, settings.lock_timeout):
@@ -183,7 +185,7 @@ def set_aside(source: str, keys: list[str], rows: list[Row], reason: str, settin
     if rebuild and not dry_run:
         from orchestration.runner import run_pipeline
 
-        summary = run_pipeline(force=True)
+        summary = run_pipeline(force=True, progress=progress)
         report.run_ok = summary.success
         if not summary.success:
             report.notes.append("the rebuild run failed: " + ", ".join(summary.failed_steps + summary.checks_failed))

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -343,8 +344,12 @@ def file_contains(path: Path, data: bytes, chunk: int = SEARCH_CHUNK) -> bool:
     return False
 
 
-def erase_customer(customer_id: str, settings: Settings | None = None, rebuild: bool = True) -> EraseReport:
-    """Erase ``customer_id`` from every layer; returns what was done and any reference left."""
+def erase_customer(customer_id: str, settings: Settings | None = None, rebuild: bool = True,
+                   progress: bool = False) -> EraseReport:
+    """Erase ``customer_id`` from every layer; returns what was done and any reference left.
+
+    ``progress``: each phase after the first (the rebuild run's steps among them) is announced on stderr,
+    by the erasure's id, never the customer's: at 1M tickets an erasure takes minutes."""
     from trustloop.trust.snapshot import publish_snapshot, snapshot_path
 
     settings = settings or get_settings()
@@ -371,22 +376,32 @@ def erase_customer(customer_id: str, settings: Settings | None = None, rebuild: 
             + remaining_references(snapshot_path(settings), customer_id, plan.ticket_ids)
         )
     report = EraseReport(subject_key(customer_id), erasure_id, plan.counts, found=found)
+
+    def phase(text: str) -> None:
+        if progress:
+            print(f"{erasure_id}: {text}", file=sys.stderr, flush=True)
+
     if rebuild and found:
         from orchestration.runner import run_pipeline
 
-        summary = run_pipeline(force=True)
+        phase(f"removed from the stored rows and logged ({plan.counts.get('entries', 0)} ledger entr(ies)); "
+              "rebuilding every layer above them (a forced run)")
+        summary = run_pipeline(force=True, progress=progress)
         report.run_ok = summary.success
         if not summary.success:
             report.notes.append("the rebuild run failed: " + ", ".join(summary.failed_steps + summary.checks_failed))
     with run_lock(settings.lock_file, settings.lock_timeout):
+        phase("compacting the warehouse file (it is rewritten whole, so that no freed block keeps the data)")
         report.bytes_before, report.bytes_after = compact(settings.warehouse)
         snap = snapshot_path(settings)
+        phase("publishing a fresh trust snapshot")
         try:
             # a fresh file: a copy of the previous one would keep the erased rows in its freed blocks
             publish_snapshot(settings.warehouse, snap, erasure_id, reuse=False)
         except Exception as exc:  # an old snapshot would still hold the customer: remove it
             snap.unlink(missing_ok=True)
             report.notes.append(f"snapshot not republished ({exc}); the previous one was removed")
+        phase("checking every table of the warehouse and the snapshot, and the files written, for the customer")
         report.remaining = remaining_references(settings.warehouse, customer_id, plan.ticket_ids)
         report.remaining += remaining_references(snap, customer_id, plan.ticket_ids)
     # everything else the product wrote (reports, data docs, logs, Dagster's storage); not the landing folder
