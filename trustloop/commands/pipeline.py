@@ -79,9 +79,10 @@ def register(sub) -> None:
         "run",
         help="ingest new landing files, build every table and run every check (in-process)",
         description="Materialise every asset of the trustloop job: ingestion, dbt models and tests, checks. "
-        "Uses TRUSTLOOP_LANDING_DIR and TRUSTLOOP_WAREHOUSE.",
+        "Uses TRUSTLOOP_LANDING_DIR and TRUSTLOOP_WAREHOUSE. Each step gets a line on stderr as it ends "
+        "(its time; failed; the steps not run after a failure); the summary follows on stdout.",
     )
-    run.add_argument("--verbose", action="store_true", help="print Dagster's step log")
+    run.add_argument("--verbose", action="store_true", help="print Dagster's step log instead of the step lines")
     run.add_argument("--quiet", action="store_true",
                      help="no line per step on stderr while the run goes on (the summary is still printed)")
     run.add_argument("--force", action="store_true",
