@@ -62,7 +62,9 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict:
 
 def measure_run(cmd: list[str], env: dict[str, str], work: Path) -> dict:
     """``measure`` for a ``trustloop run``, with the step times of the job run it started (``job``: None
-    when it started none, as a no-op re-run), read after the measurement from ``work``'s Dagster storage."""
+    when it started none, as a no-op re-run), read after the measurement from ``work``'s Dagster storage.
+    The runs are measured with ``--quiet``: their step lines would only fill ``stderr_tail``, which is
+    kept for what a run says when something goes wrong."""
     started = time.time()
     result = measure(cmd, env)
     result["job"] = job_run_steps(work / "dagster", started)
@@ -129,15 +131,15 @@ def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None, fo
     landing = work / "landing"
     result["landing_bytes"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
     result["floor"] = measure([PY, "-m", "bench.floor", str(landing), "--out", str(work / "floor.csv")], env)
-    result["full"] = measure_run([TRUSTLOOP, "run"], env, work)
+    result["full"] = measure_run([TRUSTLOOP, "run", "--quiet"], env, work)
     warehouse = work / "output" / "warehouse.duckdb"
     # a generated folder's increment is a demo like it; a given folder's is shaped like the folder
     profile = None if tickets is not None else landing_profile(warehouse)
     result["tickets"] = tickets if tickets is not None else stored_tickets(warehouse)
     result["increment_files"] = add_increment(landing, result["tickets"], work, profile)
-    result["incremental"] = measure_run([TRUSTLOOP, "run"], env, work)
-    result["noop"] = measure_run([TRUSTLOOP, "run"], env, work)
-    result["forced"] = measure_run([TRUSTLOOP, "run", "--force"], env, work) if forced else None
+    result["incremental"] = measure_run([TRUSTLOOP, "run", "--quiet"], env, work)
+    result["noop"] = measure_run([TRUSTLOOP, "run", "--quiet"], env, work)
+    result["forced"] = measure_run([TRUSTLOOP, "run", "--force", "--quiet"], env, work) if forced else None
     return result
 
 
