@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -126,6 +127,16 @@ def run_trustloop(args: list[str], env: dict[str, str], check: bool = True, time
             f"STDERR:\n{proc.stderr[-6000:]}"
         )
     return proc
+
+
+# a step line `trustloop run` (and a set-aside's or an erasure's rebuild) writes on stderr as a step ends
+STEP_LINE = re.compile(r"^  \[\s*(\d+)/(\d+)\] (\S+)\s+(?:(\d+\.\d) s)?\s*(failed|skipped)?$")
+
+
+def step_lines(stderr: str) -> list[tuple[int, int, str, float | None, str | None]]:
+    """The step lines in a command's stderr: place, total, step, seconds, outcome (None: succeeded)."""
+    found = [STEP_LINE.match(line) for line in stderr.splitlines()]
+    return [(int(m[1]), int(m[2]), m[3], float(m[4]) if m[4] else None, m[5]) for m in found if m]
 
 
 def build_warehouse(workdir: Path, landing: Path, **extra: str) -> tuple[Path, dict[str, str], str]:

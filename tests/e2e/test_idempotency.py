@@ -7,28 +7,18 @@ itself) makes the next run a real one.
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONTRACT_SAMPLE, query, run_trustloop, trustloop_env
+from tests.conftest import CONTRACT_SAMPLE, query, run_trustloop, step_lines, trustloop_env
 
 pytestmark = pytest.mark.slow
 
 RAW_COUNTS = "select (select count(*) from raw.tickets), (select count(*) from raw.agent_logs)"
 MARTS_SQL = """select table_name from information_schema.tables
                where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"""
-
-
-STEP_LINE = re.compile(r"^  \[\s*(\d+)/(\d+)\] (\S+)\s+(?:(\d+\.\d) s)?\s*(failed|skipped)?$")
-
-
-def progress(stderr: str) -> list[tuple[int, int, str, float | None, str | None]]:
-    """The step lines `trustloop run` wrote on stderr: place, total, step, seconds, outcome."""
-    found = [STEP_LINE.match(line) for line in stderr.splitlines()]
-    return [(int(m[1]), int(m[2]), m[3], float(m[4]) if m[4] else None, m[5]) for m in found if m]
 
 
 def snapshot(warehouse):
@@ -55,7 +45,7 @@ def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_p
     second = proc.stdout
     assert ": OK" in second and "up to date" not in second
     # while it ran, a line per step on stderr as the step ended: every step once, in order, timed
-    steps = progress(proc.stderr)
+    steps = step_lines(proc.stderr)
     run_id = second.split(":", 1)[0].removeprefix("trustloop run ")
     assert f"trustloop run {run_id}: {len(steps)} steps" in proc.stderr.splitlines()
     assert [place for place, *_ in steps] == list(range(1, len(steps) + 1))
@@ -83,7 +73,7 @@ def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_p
     proc = run_trustloop(["run"], env)
     again = proc.stdout
     assert "up to date - nothing changed since run" in again
-    assert progress(proc.stderr) == [] and "steps" not in proc.stderr  # a no-op starts no job
+    assert step_lines(proc.stderr) == [] and "steps" not in proc.stderr  # a no-op starts no job
     assert warehouse.stat().st_mtime_ns == before, "a no-op run must not write the warehouse"
     assert snapshot(warehouse) == first
     assert query(warehouse, RAW_COUNTS) == raw_counts
@@ -102,7 +92,7 @@ def test_second_run_and_redelivered_copy_change_nothing(conformance_build, tmp_p
     proc = run_trustloop(["run", "--force", "--quiet"], env)
     forced = proc.stdout
     assert "up to date" not in forced and ": OK" in forced
-    assert progress(proc.stderr) == [] and " steps" not in proc.stderr  # --quiet: the summary only
+    assert step_lines(proc.stderr) == [] and " steps" not in proc.stderr  # --quiet: the summary only
     assert snapshot(warehouse) == first
     assert query(warehouse, RAW_COUNTS) == raw_counts
     ledger = dict(query(warehouse, "select file, status from raw.file_ledger"))

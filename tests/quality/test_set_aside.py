@@ -16,7 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONTRACT_SAMPLE, execute, export_differences, query, run_trustloop, trustloop_env
+from tests.conftest import (
+    CONTRACT_SAMPLE,
+    execute,
+    export_differences,
+    query,
+    run_trustloop,
+    step_lines,
+    trustloop_env,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +79,7 @@ def test_a_dry_run_finds_them_by_condition_and_changes_nothing(blocked):
     assert dry.stdout.splitlines()[0] == "dry run: 4 row(s) of raw.agent_logs would be set aside (nothing changed)"
     assert [line.split()[0] for line in dry.stdout.splitlines()[1:5]] == IDS
     assert "rebuild" not in dry.stdout  # and the set-aside below finds all four still stored
-    assert " steps" not in dry.stderr and "  [" not in dry.stderr  # no run started
+    assert " steps" not in dry.stderr and step_lines(dry.stderr) == []  # no run started
 
 
 def test_set_aside_moves_the_rows_and_the_rebuild_succeeds(blocked):
@@ -80,9 +88,9 @@ def test_set_aside_moves_the_rows_and_the_rebuild_succeeds(blocked):
     assert "4 row(s) of raw.agent_logs moved to raw.set_aside" in aside.stdout
     assert "rebuild run: OK" in aside.stdout
     # the rebuild's steps were shown as they ended, as `trustloop run` shows them
-    steps = [line for line in aside.stderr.splitlines() if line.startswith("  [")]
-    assert len(steps) >= 20 and not any(line.endswith(("failed", "skipped")) for line in steps), aside.stderr[-3000:]
-    assert any(line.split("] ", 1)[1].split()[0] == "trustloop_dbt" for line in steps)
+    steps = step_lines(aside.stderr)
+    assert len(steps) >= 20 and all(outcome is None for *_, outcome in steps), aside.stderr[-3000:]
+    assert "trustloop_dbt" in {step for _, _, step, *_ in steps}
     warehouse = Path(env["TRUSTLOOP_WAREHOUSE"])
     assert query(warehouse, "select count(*) from raw.agent_logs where event_id like 'trig-%'") == [(0,)]
     assert query(warehouse, "select record_key, file, line, reason, raw from raw.set_aside order by line") == [

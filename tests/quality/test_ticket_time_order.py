@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from expectations.config import THRESHOLDS
-from tests.conftest import CONTRACT_SAMPLE, query, run_trustloop, trustloop_env
+from tests.conftest import CONTRACT_SAMPLE, query, run_trustloop, step_lines, trustloop_env
 
 pytestmark = pytest.mark.slow
 
@@ -105,13 +105,12 @@ def test_swapped_columns_stop_the_run(tmp_path):
     failed, _ = _failed_and_warned(proc.stdout)
     assert proc.returncode != 0 and "raw/tickets:gx_raw_tickets" in failed, proc.stdout[-2000:]
     # stderr said so as the run went: the check's step failed, and the steps after it never ran
-    lines = proc.stderr.splitlines()
-    [check] = [line for line in lines if line.startswith("  [") and " raw__tickets_gx_raw_tickets " in line]
-    assert check.endswith(" s  failed"), check
-    [not_run] = [line for line in lines if line.startswith("  not run (")]
+    steps = step_lines(proc.stderr)
+    [check] = [(seconds, outcome) for _, _, step, seconds, outcome in steps if step == "raw__tickets_gx_raw_tickets"]
+    assert check[0] is not None and check[1] == "failed", check
+    [not_run] = [line for line in proc.stderr.splitlines() if line.startswith("  not run (")]
     assert "trustloop_dbt" in not_run.split(": ", 1)[1].split(", ") and "ledger__records" in not_run
-    [total] = [int(line.split(": ")[1].split()[0]) for line in lines if line.endswith(" steps")]
-    ran = [line for line in lines if line.startswith("  [")]
-    assert not_run.startswith(f"  not run ({total - len(ran)} of {total}, after a failed step): ")
+    total = steps[0][1]
+    assert not_run.startswith(f"  not run ({total - len(steps)} of {total}, after a failed step): ")
     suites = {suite for suite, _ in _time_order_failures(Path(env["TRUSTLOOP_WAREHOUSE"]))}
     assert suites == {"raw_tickets", "raw_tickets_coverage"}
