@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -71,6 +72,8 @@ DATASOURCE = "trustloop"
 RESULT_FORMATS = ("BASIC", "SUMMARY")
 # validation results kept per GX suite (older ones, and their Data Docs pages, are pruned)
 KEEP_RESULTS_PER_SUITE = 20
+# the key, in a stored GX suite's meta, of a hash of its expectations (_stored_suite)
+FINGERPRINT = "trustloop_expectations_sha256"
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -236,6 +239,12 @@ def docs_dir(settings: Settings) -> Path:
     return settings.output_dir / "data_docs"
 
 
+def _suite_page(settings: Settings, gx_suite_name: str) -> Path:
+    """The Data Docs page of a GX suite's expectations."""
+    *folders, last = gx_suite_name.split(".")
+    return docs_dir(settings).joinpath("expectations", *folders, f"{last}.html")
+
+
 def _view(class_name: str) -> dict[str, str]:
     return {"module_name": "expectations.docs_views", "class_name": class_name}
 
@@ -276,30 +285,71 @@ def gx_context(settings: Settings | None = None):
             progress_bars={"globally": False, "profilers": False, "metric_calculations": False},
         )
         context = gx.get_context(project_config=config, mode="ephemeral")
+        # one asset per GX suite, every known one declared at once: GX serialises its whole project config
+        # at each asset or batch definition added, which cost ~3 s a run when they were added one by one
+        context.data_sources.add_pandas(DATASOURCE, assets=[_asset(name) for name in _known_gx_suites()])
         _CONTEXTS[key] = context
         return context
 
 
+def _asset(name: str) -> dict[str, Any]:
+    return {"name": name, "type": "dataframe", "batch_definitions": [{"name": "whole", "partitioner": None}]}
+
+
+def _known_gx_suites() -> list[str]:
+    from expectations.suites import SUITES
+
+    return [suite.gx_suite_name(batch) for suite in SUITES for batch in suite.batches]
+
+
 def _validation_definition(context, gx_suite_name: str, expectations: list[Any]):
+    """The GX validation definition of one batch, its suite stored (added, or updated to ``expectations``),
+    and whether the stored suite changed."""
     import great_expectations as gx
+    from great_expectations.exceptions import DataContextError
 
     try:
         source = context.data_sources.get(DATASOURCE)
-    except LookupError:
+    except LookupError:  # a context made elsewhere
         source = context.data_sources.add_pandas(DATASOURCE)
     try:
         asset = source.get_asset(gx_suite_name)
-    except LookupError:
+    except LookupError:  # a suite not among expectations.suites.SUITES (tests make some)
         asset = source.add_dataframe_asset(gx_suite_name)
     try:
         batch_definition = asset.get_batch_definition("whole")
     except LookupError:
         batch_definition = asset.add_batch_definition_whole_dataframe("whole")
-    suite = gx.ExpectationSuite(name=gx_suite_name, expectations=expectations)
-    suite = context.suites.add_or_update(suite)
-    return context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=gx_suite_name, data=batch_definition, suite=suite)
-    )
+    suite, changed = _stored_suite(context, gx_suite_name, expectations)
+    definition = gx.ValidationDefinition(name=gx_suite_name, data=batch_definition, suite=suite)
+    try:
+        definition.id = context.validation_definitions.get(gx_suite_name).id
+        definition.save()  # the batch definition's id is new in every context
+    except DataContextError:
+        definition = context.validation_definitions.add(definition)
+    return definition, changed
+
+
+def _stored_suite(context, gx_suite_name: str, expectations: list[Any]):
+    """The GX suite named ``gx_suite_name`` holding ``expectations``, and whether it changed: the stored one
+    when it holds them already (known by a fingerprint in its meta), else stored anew.
+
+    GX's own add-or-update compares every new expectation with every stored one, each comparison
+    serialising both (a second or more of every run); this compares one hash.
+    """
+    import great_expectations as gx
+    from great_expectations.exceptions import DataContextError
+
+    configs = [e.configuration.to_json_dict() for e in expectations]
+    fingerprint = hashlib.sha256(json.dumps(configs, sort_keys=True, default=str).encode()).hexdigest()
+    try:
+        stored = context.suites.get(gx_suite_name)
+    except DataContextError:
+        stored = None
+    if stored is not None and (stored.meta or {}).get(FINGERPRINT) == fingerprint:
+        return stored, False
+    suite = gx.ExpectationSuite(name=gx_suite_name, expectations=expectations, meta={FINGERPRINT: fingerprint})
+    return (context.suites.add_or_update(suite) if stored is not None else context.suites.add(suite)), True
 
 
 def _forget_batches(context) -> None:
@@ -555,7 +605,7 @@ def run_suite(
             )
             continue
         name = suite.gx_suite_name(batch)
-        definition = _validation_definition(context, name, batch.expectations(thresholds))
+        definition, suite_changed = _validation_definition(context, name, batch.expectations(thresholds))
         index_columns = [c for c in batch.index_columns if c in item.frame.columns]
         result = None
         for result_format in RESULT_FORMATS:
@@ -582,7 +632,8 @@ def run_suite(
                 batch_identifier=f"{DATASOURCE}-{name}",
             )
         )
-        identifiers.append(ExpectationSuiteIdentifier(name=name))
+        if suite_changed or not _suite_page(settings, name).exists():  # an unchanged suite's page is as it was
+            identifiers.append(ExpectationSuiteIdentifier(name=name))
 
     _forget_batches(context)
 

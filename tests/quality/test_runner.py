@@ -120,6 +120,48 @@ def test_a_run_builds_its_data_docs_once_at_its_end(tmp_path, monkeypatch):
     assert compiled == [], "the templates came from the cache"
 
 
+def test_a_suite_is_stored_again_only_when_its_expectations_change(tmp_path, monkeypatch):
+    """Each run registers its suites in a new GX context: an unchanged suite is the stored one (same
+    expectation ids, its page not rendered again), a changed one replaces it (and its page), and each
+    run's result is validated against the expectations of that run."""
+    import os
+
+    from expectations.runner import _CONTEXTS as contexts
+    from expectations.runner import FINGERPRINT, _suite_page, gx_context, run_suite
+    from trustloop.settings import get_settings
+
+    warehouse = _tiny_warehouse(
+        tmp_path, monkeypatch, "select * from (values ('a', 0.5), ('b', 0.75)) t(metric, value)"
+    )
+    page = _suite_page(get_settings(), "tiny.rows")
+
+    def stored():
+        suite = gx_context().suites.get("tiny.rows")
+        return [e.id for e in suite.expectations], suite.meta[FINGERPRINT]
+
+    assert run_suite(_suite(), run_id="run-1", warehouse=warehouse).success
+    ids, fingerprint = stored()
+    assert len(ids) == 2 and page.exists()
+    os.utime(page, (0, 0))
+    contexts.clear()  # the next run's context, as in a new process
+
+    assert run_suite(_suite(), run_id="run-2", warehouse=warehouse).success
+    assert stored() == (ids, fingerprint)
+    assert page.stat().st_mtime == 0, "the unchanged suite's page was not rendered again"
+    assert gx_context().validation_definitions.get("tiny.rows").suite.name == "tiny.rows"
+
+    contexts.clear()
+    stricter = Suite(name="tiny", table="marts.tiny", description="a tiny mart", batches=(
+        rows_batch("marts.tiny", ("metric", "value"),
+                   lambda _: [gx().ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=0.6)],
+                   index_columns=("metric",)),))
+    outcome = run_suite(stricter, run_id="run-3", warehouse=warehouse)
+    assert not outcome.success and outcome.failures[0].failing_sample == [{"value": 0.75, "metric": "b"}]
+    ids_now, fingerprint_now = stored()
+    assert len(ids_now) == 1 and fingerprint_now != fingerprint
+    assert page.stat().st_mtime > 0 and "0.6" in page.read_text()
+
+
 def test_a_failing_deferred_build_does_not_hide_the_runs_own_error(monkeypatch):
     """The end-of-run build raises its error when the run itself went through; when the run is already
     raising, the run's error is the one that reaches the caller."""
