@@ -8,8 +8,14 @@ with the engines kept (about 3 s less wall time per run, whatever the data size)
 
 `PooledSqliteEventLogStorage` keeps an engine, and so its pooled connection, per database file
 (at most `MAX_ENGINES` files, the least recently used closed first) and changes nothing else: the
-same files, tables and transactions, SQLite's default durability and Dagster's WAL journal, and
-Dagster's own lock around every transaction. Dagster builds it from the `event_log_storage` block
+same files, tables and transactions, Dagster's WAL journal, and Dagster's own lock around every
+transaction. One setting differs: `synchronous=NORMAL` on its connections (`_relaxed_sync`), SQLite's
+recommended setting for a WAL journal, where a commit appends to the journal without waiting for the
+disk (it is synced at each checkpoint). A process killed at any point loses nothing committed; an
+operating-system crash or a power cut may lose the last transactions, never the file's consistency. For
+the run history that costs at most a run shown unfinished, which the next run does not skip. Waiting
+for the disk at each of the ~1,800 commits of a run took 2-3 ms each here (4.6 against 1.7 ms per
+stored event), several seconds of every run. Dagster builds it from the `event_log_storage` block
 that `trustloop.settings` writes into `dagster.yaml`; the run and schedule storages stay Dagster's.
 It overrides Dagster's connection methods (`_connect`, `has_table`), so a Dagster upgrade must
 keep them: every run of the test suite goes through this class.
@@ -26,9 +32,19 @@ from contextlib import contextmanager
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 MAX_ENGINES = 8
+
+
+def _relaxed_sync(dbapi_connection, _record) -> None:
+    """Each new connection commits to the WAL journal without waiting for the disk (module docstring)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
@@ -59,6 +75,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 engine = create_engine(
                     self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
                 )
+                event.listen(engine, "connect", _relaxed_sync)
                 self._engines[shard] = engine
                 while len(self._engines) > MAX_ENGINES:
                     self._engines.popitem(last=False)[1].dispose()

@@ -74,6 +74,11 @@ def test_a_run_stores_its_events_through_one_engine_per_file(tmp_path, engines_c
     assert len(events) > 15
     # the cross-run index file and the run's own file: one engine each, for every event of the run
     assert sorted(url.rsplit("/", 1)[-1] for url in engines_created) == sorted(["index.db", f"{result.run_id}.db"])
+    # both files in WAL mode, their connections committing without waiting for the disk (NORMAL = 1)
+    for shard in ("index", result.run_id):
+        with instance.event_log_storage._engine(shard).connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
     instance.dispose()
 
     # the same files, read back by Dagster's own storage class
