@@ -103,9 +103,13 @@ def run_in_process(args: list[str], env: dict[str, str]) -> subprocess.Completed
     return subprocess.CompletedProcess([TRUSTLOOP, *args], code, out.getvalue(), err.getvalue())
 
 
+# the commands that run the job (a set-aside and an erasure rebuild what they changed); the others start fast
+IN_PROCESS_COMMANDS = ("run", "set-aside", "erase")
+
+
 def _in_process(args: list[str], env: dict[str, str]) -> bool:
-    """Runs only (the other commands start fast), and only under this process's time zone."""
-    return RUN_IN_PROCESS and args[:1] == ["run"] and env.get("TZ") == os.environ.get("TZ")
+    """The commands that run the job, and only under this process's time zone."""
+    return RUN_IN_PROCESS and bool(args) and args[0] in IN_PROCESS_COMMANDS and env.get("TZ") == os.environ.get("TZ")
 
 
 def run_trustloop(args: list[str], env: dict[str, str], check: bool = True, timeout: int = 900,
