@@ -4,6 +4,8 @@
   with ``trustloop run`` in a subprocess (a fresh process, like a user).
 - ``demo_landing`` / ``demo_warehouse``: a small seeded demo landing folder and
   the warehouse built from it.
+- ``dbt_unit_tests``: the project's dbt unit tests, run once against an empty
+  warehouse of the real schema.
 - ``run_trustloop(args, env)``: run the CLI with settings pointing at a
   temporary folder: a command in a subprocess, ``run`` in the test's own process
   (``run_in_process``: the same ``cli.main``, without the interpreter start).
@@ -18,12 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -282,6 +286,36 @@ def dbt_unit_test_project(tmp_path: Path, *, costs: bool = False) -> tuple[dict[
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target"),
               "--log-path", str(tmp_path / "logs")]
     return env, common
+
+
+@dataclass(frozen=True)
+class UnitTestRun:
+    """The project's dbt unit tests, run once: ``dbt run --empty``, then ``dbt test --select test_type:unit``."""
+
+    empty: subprocess.CompletedProcess
+    unit: subprocess.CompletedProcess
+    defined: dict[str, tuple[str, str]]  # every unit test of the project's manifest: name -> (model, YAML file)
+
+    def passed(self) -> set[str]:
+        """``model::test`` of every unit test dbt reported as passed."""
+        return set(re.findall(r"PASS ([a-z_]+::[a-z_]+) ", self.unit.stdout))
+
+
+@pytest.fixture(scope="session")
+def dbt_unit_tests(tmp_path_factory) -> UnitTestRun:
+    """Every dbt unit test of the project, run once per session (the three files that check them read this)."""
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    with shared(tmp_path_factory, "dbt_unit_tests") as (folder, made):
+        if not made:
+            env, common = dbt_unit_test_project(folder, costs=True)
+            for name, args in (("empty", ["run", "--empty"]), ("unit", ["test", "--select", "test_type:unit"])):
+                proc = subprocess.run([dbt, *args, *common], env=env, capture_output=True, text=True)
+                (folder / f"{name}.json").write_text(json.dumps([proc.args, proc.returncode, proc.stdout, proc.stderr]))
+    empty, unit = (subprocess.CompletedProcess(*json.loads((folder / f"{name}.json").read_text()))
+                   for name in ("empty", "unit"))
+    manifest = json.loads((folder / "target" / "manifest.json").read_text()) if unit.returncode == 0 else {}
+    defined = {t["name"]: (t["model"], t["original_file_path"]) for t in manifest.get("unit_tests", {}).values()}
+    return UnitTestRun(empty, unit, defined)
 
 
 EXPORT_KEY = ("metric", "grain", "grain_value", "dimension", "period", "period_start")

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import dbt_unit_test_project, query
+from tests.conftest import query
 from trustloop.finance.costs import load_costs
 from trustloop.settings import PROJECT_DIR
 
-DBT = str(Path(sys.executable).with_name("dbt"))
 POLICY = PROJECT_DIR / "policy" / "policy.yml"
 ROI_UNIT_TESTS = {
     "rpt_roi_cases_costs_each_handling_mode",
@@ -24,20 +20,15 @@ ROI_UNIT_TESTS = {
 }
 
 
-def test_roi_unit_tests_hand_computed(tmp_path):
+def test_roi_unit_tests_hand_computed(dbt_unit_tests):
     """The YAML unit tests of rpt_roi_cases / rpt_roi_monthly / rpt_roi_total (hand-computed expectations)."""
-    env, common = dbt_unit_test_project(tmp_path, costs=True)
-    empty = subprocess.run([DBT, "run", "--empty", "--select", "+rpt_roi_total", *common],
-                           env=env, capture_output=True, text=True)
-    assert empty.returncode == 0, empty.stdout[-3000:]
-    selectors = [f"test_type:unit,{model}" for model in ("rpt_roi_cases", "rpt_roi_monthly", "rpt_roi_total")]
-    unit = subprocess.run([DBT, "test", "--select", *selectors, *common], env=env, capture_output=True, text=True)
-    assert unit.returncode == 0, unit.stdout[-6000:]
-    passed = {name for name in ROI_UNIT_TESTS
-              if any("PASS" in line and f"::{name}" in line for line in unit.stdout.splitlines())}
-    assert passed == ROI_UNIT_TESTS, unit.stdout[-3000:]
-    # exactly these three unit tests ran, all passed (the summary's PASS count also counts the project's hook)
-    assert ", 3 unit tests in " in unit.stdout and "WARN=0 ERROR=0 SKIP=0" in unit.stdout, unit.stdout[-2000:]
+    assert dbt_unit_tests.empty.returncode == 0, dbt_unit_tests.empty.stdout[-3000:]
+    assert dbt_unit_tests.unit.returncode == 0, dbt_unit_tests.unit.stdout[-6000:]
+    # exactly these three unit tests are the ROI marts', and each passed
+    ours = {name for name, (model, _) in dbt_unit_tests.defined.items() if model.startswith("rpt_roi_")}
+    assert ours == ROI_UNIT_TESTS, dbt_unit_tests.defined
+    passed = {name.split("::")[1] for name in dbt_unit_tests.passed() if name.split("::")[0].startswith("rpt_roi_")}
+    assert passed == ROI_UNIT_TESTS, dbt_unit_tests.unit.stdout[-3000:]
 
 
 def _money(x) -> Decimal:

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-from pathlib import Path
-
-from tests.conftest import dbt_unit_test_project
-
-DBT = str(Path(sys.executable).with_name("dbt"))
 EXPECTED = {
     "dim_autonomy_windows::as_of_date_is_the_sunday_of_a_complete_week",
     "dim_autonomy_windows::as_of_date_skips_an_incomplete_week",
@@ -20,16 +12,11 @@ EXPECTED = {
 }
 
 
-def test_risk_and_autonomy_unit_tests_pass(tmp_path):
-    env, common = dbt_unit_test_project(tmp_path)
+def test_risk_and_autonomy_unit_tests_pass(dbt_unit_tests):
     # the decision models run even though the risk model never ran (the pre-hook creates its empty table)
-    empty = subprocess.run([DBT, "run", "--empty", *common], env=env, capture_output=True, text=True)
-    assert empty.returncode == 0, empty.stdout[-3000:]
-    unit = subprocess.run(
-        [DBT, "test", "--select", "test_type:unit,path:models/marts/risk test_type:unit,path:models/marts/autonomy",
-         *common],
-        env=env, capture_output=True, text=True,
-    )
-    assert unit.returncode == 0, unit.stdout[-5000:]
-    passed = set(re.findall(r"PASS ([a-z_]+::[a-z_]+) ", unit.stdout))
-    assert passed == EXPECTED, unit.stdout[-3000:]
+    assert dbt_unit_tests.empty.returncode == 0, dbt_unit_tests.empty.stdout[-3000:]
+    assert dbt_unit_tests.unit.returncode == 0, dbt_unit_tests.unit.stdout[-5000:]
+    ours = {name for name, (_, path) in dbt_unit_tests.defined.items()
+            if path.startswith(("models/marts/risk/", "models/marts/autonomy/"))}
+    assert ours == {name.split("::")[1] for name in EXPECTED}
+    assert EXPECTED <= dbt_unit_tests.passed(), dbt_unit_tests.unit.stdout[-3000:]
