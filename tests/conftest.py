@@ -7,8 +7,9 @@
 - ``dbt_unit_tests``: the project's dbt unit tests, run once against an empty
   warehouse of the real schema.
 - ``run_trustloop(args, env)``: run the CLI with settings pointing at a
-  temporary folder: a command in a subprocess, ``run`` in the test's own process
-  (``run_in_process``: the same ``cli.main``, without the interpreter start).
+  temporary folder: a command in a subprocess; ``run``, ``set-aside`` and ``erase``
+  (which run the job) in the test's own process (``run_in_process``: the same
+  ``cli.main``, without the interpreter start).
 
 Under pytest-xdist the two builds are made once per test session, by the first
 worker that asks (``shared``); every worker then gets a private copy of the
@@ -118,9 +119,9 @@ def _in_process(args: list[str], env: dict[str, str]) -> bool:
 
 def run_trustloop(args: list[str], env: dict[str, str], check: bool = True, timeout: int = 900,
                   in_process: bool | None = None):
-    """``trustloop ARGS`` with ``env``: a run in this process (``run_in_process``) unless told otherwise,
-    any other command (and a run under another TZ) as a process of its own. ``timeout`` bounds a process
-    only: a run in this process has none."""
+    """``trustloop ARGS`` with ``env``: a command that runs the job in this process (``run_in_process``)
+    unless told otherwise, any other command (and any command under another TZ) as a process of its own.
+    ``timeout`` bounds a process only: a command in this process has none."""
     if in_process is None:
         in_process = _in_process(args, env)
     if in_process:
