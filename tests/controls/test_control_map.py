@@ -98,14 +98,13 @@ def test_the_control_map_of_a_run(demo_build, tmp_path):
     assert sorted(t for t, _ in kept) == sorted(manifest_tests) and {s for _, s in kept} == {"pass"}
     # the predictions the risk rule rests on are guarded too
     assert {r["check_name"] for r in rows if r["evidence_table"] == "ml.case_predictions"} == {
-        "source_unique_ml_case_predictions_ticket_id", "source_not_null_ml_case_predictions_ticket_id",
-        "source_not_null_ml_case_predictions_model_version"}
+        "source_primary_key_ml_case_predictions_ticket_id", "source_not_null_ml_case_predictions_model_version"}
 
     html = (tmp_path / "map" / "control_map.html").read_text()
     assert html.count("<tr data-control=") == 9 * len(recs) and external_references(html) == []
     printed = run_trustloop(["controls", "--case-type", "fraud_report"], env).stdout
     assert "fraud_report:model_risk" in printed and "account_access" not in printed
-    assert "  ml.case_predictions                        3 passed" in printed
+    assert "  ml.case_predictions                        2 passed" in printed
 
 
 def test_an_unknown_case_type_is_a_clear_error(demo_build):
@@ -116,15 +115,17 @@ def test_an_unknown_case_type_is_a_clear_error(demo_build):
 
 
 def test_a_failing_test_is_kept_and_the_map_shows_it(conformance_build, quality_env):  # noqa: F811
-    """Two predictions for one case: the decision half of dbt fails its unique test, the step fails, and the
-    failure is kept and shown against the risk rule of every case type."""
+    """Two predictions for one case, and one for no case: the decision half of dbt fails its primary-key test
+    (two offending keys: the repeated one and NULL), the step fails, and the failure is kept and shown
+    against the risk rule of every case type."""
     from dagster import AssetSelection, DagsterInstance, Definitions, define_asset_job
 
     from orchestration.assets.dbt import trustloop_dbt_decisions
     from orchestration.definitions import defs
 
     warehouse = copy_warehouse(conformance_build[0], quality_env.warehouse)
-    execute(warehouse, "insert into ml.case_predictions select * from ml.case_predictions limit 1")
+    execute(warehouse, "insert into ml.case_predictions select * from ml.case_predictions limit 1",
+            "insert into ml.case_predictions select * replace (null as ticket_id) from ml.case_predictions limit 1")
     before = query(warehouse, "select count(*) from quality.dbt_test_results")[0][0]
     job = define_asset_job("decisions_only", selection=AssetSelection.assets(trustloop_dbt_decisions))
     result = Definitions(assets=defs.assets, asset_checks=defs.asset_checks, jobs=[job],
@@ -135,7 +136,7 @@ def test_a_failing_test_is_kept_and_the_map_shows_it(conformance_build, quality_
     kept = query(warehouse, "select test_name, table_name, status, failures, run_id from quality.dbt_test_results "
                             f"where run_id = '{result.run_id}' and status <> 'pass'")
     failed = [k[:4] for k in kept if k[2] != "skipped"]
-    assert failed == [("source_unique_ml_case_predictions_ticket_id", "ml.case_predictions", "fail", 1)]
+    assert failed == [("source_primary_key_ml_case_predictions_ticket_id", "ml.case_predictions", "fail", 2)]
     # what the failure kept from being built is kept as skipped: the decision tables' tests
     assert {k[1] for k in kept if k[2] == "skipped"} == {"marts.rpt_case_type_risk", "marts.rpt_autonomy_recommendations"}
     assert query(warehouse, "select count(*) from quality.dbt_test_results")[0][0] > before
@@ -147,10 +148,10 @@ def test_a_failing_test_is_kept_and_the_map_shows_it(conformance_build, quality_
         built = control_map.build(con, _manifest())
     finally:
         con.close()
-    assert built.summary("ml.case_predictions") == {"passed": 2, "not passed": 1, "not run": 0}
+    assert built.summary("ml.case_predictions") == {"passed": 1, "not passed": 1, "not run": 0}
     html = control_map.render_html(built)
     assert '<td class="bad">fail</td>' in html and '<td class="bad">skipped</td>' in html
-    assert "ml.case_predictions</code></a> <span class=\"bad\">2 passed, 1 not passed</span>" in html
+    assert "ml.case_predictions</code></a> <span class=\"bad\">1 passed, 1 not passed</span>" in html
 
 
 def test_report_links_the_control_map_or_says_why_there_is_none(demo_build, tmp_path):
