@@ -297,9 +297,18 @@ class UnitTestRun:
     unit: subprocess.CompletedProcess
     defined: dict[str, tuple[str, str]]  # every unit test of the project's manifest: name -> (model, YAML file)
 
+    def assert_ran(self) -> None:
+        """Both dbt commands exited 0 (a failing unit test makes ``dbt test`` exit 1)."""
+        assert self.empty.returncode == 0, self.empty.stdout[-3000:]
+        assert self.unit.returncode == 0, self.unit.stdout[-6000:]
+
     def passed(self) -> set[str]:
         """``model::test`` of every unit test dbt reported as passed."""
         return set(re.findall(r"PASS ([a-z_]+::[a-z_]+) ", self.unit.stdout))
+
+    def passed_names(self, model_prefix: str = "") -> set[str]:
+        """The names (without their model) of the passed unit tests of the models named ``model_prefix...``."""
+        return {test for model, test in (name.split("::") for name in self.passed()) if model.startswith(model_prefix)}
 
 
 @pytest.fixture(scope="session")

@@ -22,13 +22,11 @@ ROI_UNIT_TESTS = {
 
 def test_roi_unit_tests_hand_computed(dbt_unit_tests):
     """The YAML unit tests of rpt_roi_cases / rpt_roi_monthly / rpt_roi_total (hand-computed expectations)."""
-    assert dbt_unit_tests.empty.returncode == 0, dbt_unit_tests.empty.stdout[-3000:]
-    assert dbt_unit_tests.unit.returncode == 0, dbt_unit_tests.unit.stdout[-6000:]
+    dbt_unit_tests.assert_ran()
     # exactly these three unit tests are the ROI marts', and each passed
     ours = {name for name, (model, _) in dbt_unit_tests.defined.items() if model.startswith("rpt_roi_")}
     assert ours == ROI_UNIT_TESTS, dbt_unit_tests.defined
-    passed = {name.split("::")[1] for name in dbt_unit_tests.passed() if name.split("::")[0].startswith("rpt_roi_")}
-    assert passed == ROI_UNIT_TESTS, dbt_unit_tests.unit.stdout[-3000:]
+    assert dbt_unit_tests.passed_names("rpt_roi_") == ROI_UNIT_TESTS, dbt_unit_tests.unit.stdout[-3000:]
 
 
 def _money(x) -> Decimal:
