@@ -9,7 +9,8 @@
     python -m bench --landing PATH --no-forced        # without the forced re-run (a diagnostic, not a target)
 
 For each size: generate a demo landing folder (timed), compute the floor
-(bench/floor.py: the metrics export with bare DuckDB), then, as whole
+(bench/floor.py: the metrics export with bare DuckDB; the fastest of
+``--floor-repeats`` back-to-back measurements, each kept), then, as whole
 processes on a fresh warehouse: a full `trustloop run`, an incremental run
 after adding ~1 % new files, a no-op re-run (nothing changed: the run finds
 its inputs' fingerprint unchanged and returns), and a forced re-run with no new
@@ -58,6 +59,23 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict:
     if result["returncode"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{result['stderr_tail']}")
     return result
+
+
+FLOOR_REPEATS = 3
+
+
+def measure_floor(landing: Path, out: Path, env: dict[str, str], repeats: int = FLOOR_REPEATS) -> dict:
+    """The floor: the fastest of ``repeats`` measurements of ``bench.floor``, one after another.
+
+    A lower bound is a minimum. The floor is one SQL pass of half a minute at 1M tickets, and on a shared
+    machine one such pass moved by a third from one quarter of an hour to the next (bench/notes.md), while
+    the runs, minutes long, moved by 2-3 %; the fastest of a few passes is a steadier divisor. Every pass's
+    seconds are kept (``seconds_all``); the peak RSS is the largest of them.
+    """
+    passes = [measure([PY, "-m", "bench.floor", str(landing), "--out", str(out)], env) for _ in range(max(1, repeats))]
+    fastest = min(passes, key=lambda m: m["seconds"])
+    return {**fastest, "seconds_all": [m["seconds"] for m in passes],
+            "peak_rss_mib": max(m["peak_rss_mib"] for m in passes)}
 
 
 def measure_run(cmd: list[str], env: dict[str, str], work: Path) -> dict:
@@ -125,12 +143,13 @@ def stored_tickets(warehouse: Path) -> int:
         return con.execute("select count(distinct ticket_id) from raw.tickets").fetchone()[0]
 
 
-def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None, forced: bool = True) -> dict:
+def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None, forced: bool = True,
+          floor_repeats: int = FLOOR_REPEATS) -> dict:
     """Floor, full run, ~1 % new files, incremental, no-op and (unless not ``forced``) forced runs on
     ``work/landing``."""
     landing = work / "landing"
     result["landing_bytes"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file())
-    result["floor"] = measure([PY, "-m", "bench.floor", str(landing), "--out", str(work / "floor.csv")], env)
+    result["floor"] = measure_floor(landing, work / "floor.csv", env, floor_repeats)
     result["full"] = measure_run([TRUSTLOOP, "run", "--quiet"], env, work)
     warehouse = work / "output" / "warehouse.duckdb"
     # a generated folder's increment is a demo like it; a given folder's is shaped like the folder
@@ -143,7 +162,8 @@ def _runs(work: Path, env: dict[str, str], result: dict, tickets: int | None, fo
     return result
 
 
-def bench_size(tickets: int, root: Path, keep: bool, seed: int = DEFAULT_SEED, forced: bool = True) -> dict:
+def bench_size(tickets: int, root: Path, keep: bool, seed: int = DEFAULT_SEED, forced: bool = True,
+               floor_repeats: int = FLOOR_REPEATS) -> dict:
     from trustloop.demo.generator import generate  # noqa: F401  (import cost outside the timings)
 
     work = root / f"n{tickets}"
@@ -151,13 +171,14 @@ def bench_size(tickets: int, root: Path, keep: bool, seed: int = DEFAULT_SEED, f
     result: dict = {"tickets": tickets, "landing_source": f"demo, seed {seed}"}
     result["generate"] = measure([TRUSTLOOP, "demo", "--out", str(work / "landing"), "--tickets", str(tickets),
                                   "--seed", str(seed), "--no-progress"], env)
-    _runs(work, env, result, tickets, forced)
+    _runs(work, env, result, tickets, forced, floor_repeats)
     if not keep:
         shutil.rmtree(work)
     return result
 
 
-def bench_folder(source: Path, root: Path, keep: bool, index: int, forced: bool = True) -> dict:
+def bench_folder(source: Path, root: Path, keep: bool, index: int, forced: bool = True,
+                 floor_repeats: int = FLOOR_REPEATS) -> dict:
     """The same runs on a copy of an existing landing folder (``source`` itself is not changed)."""
     from trustloop.demo.generator import generate  # noqa: F401
 
@@ -168,7 +189,7 @@ def bench_folder(source: Path, root: Path, keep: bool, index: int, forced: bool 
     env = _prepare(work)
     shutil.copytree(source, work / "landing")
     result: dict = {"landing_source": str(source), "generate": None}
-    _runs(work, env, result, None, forced)
+    _runs(work, env, result, None, forced, floor_repeats)
     if not keep:
         shutil.rmtree(work)
     return result
@@ -197,6 +218,16 @@ def _targets(results: list[dict]) -> list[str]:
     return lines
 
 
+def _floor_line(results: list[dict]) -> list[str]:
+    """How the floor column was measured (nothing for results of a single pass, measured before repeats)."""
+    passes = [r["floor"].get("seconds_all") for r in results]
+    if not all(passes):
+        return []
+    shown = "; ".join(f"{r['tickets']:,}: " + ", ".join(f"{s:.1f}" for s in p) for r, p in zip(results, passes,
+                                                                                              strict=True))
+    return [f"The floor is the fastest of {len(passes[0])} passes, one after another (seconds of each pass: {shown})."]
+
+
 def render(results: list[dict], machine: dict, notes: Path | None = None) -> str:
     lines = [
         "# Benchmark results",
@@ -205,6 +236,7 @@ def render(results: list[dict], machine: dict, notes: Path | None = None) -> str
         "Regenerate with `make bench` (or `python -m bench --sizes ...`). Whole processes, wall time;",
         "peak RSS is the largest process of the step (`trustloop run`, which runs dbt in its own process",
         "unless TRUSTLOOP_DBT_IN_PROCESS=0, or the dbt process it starts then).",
+        *_floor_line(results),
         "",
         "| tickets | landing MB | generate s | floor s | full run s | full / floor | incremental s | incr / full |"
         " no-op s | no-op / full | forced re-run s | peak RSS MiB (full / incr / forced) |",
@@ -246,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="results file (default: bench/results.md, or <work>/results.md with --landing)")
     parser.add_argument("--no-forced", action="store_true",
                         help="skip the forced re-run (`run --force`: a diagnostic of a run's fixed cost, not a target)")
+    parser.add_argument("--floor-repeats", type=int, default=FLOOR_REPEATS,
+                        help=f"passes of the floor, the fastest of which is reported (default {FLOOR_REPEATS})")
     parser.add_argument("--render-only", action="store_true",
                         help="measure nothing: write results.md again from results.json (after editing notes.md)")
     args = parser.parse_args(argv)
@@ -261,12 +295,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.landing:
         for index, folder in enumerate(args.landing, 1):
             print(f"benchmarking {folder} ...", file=sys.stderr)
-            results.append(bench_folder(folder, args.work, args.keep, index, forced=not args.no_forced))
+            results.append(bench_folder(folder, args.work, args.keep, index, forced=not args.no_forced,
+                                        floor_repeats=args.floor_repeats))
             print(json.dumps(results[-1], default=str)[:400], file=sys.stderr)
     else:
         for n in [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]:
             print(f"benchmarking {n:,} tickets ...", file=sys.stderr)
-            results.append(bench_size(n, args.work, args.keep, args.seed, forced=not args.no_forced))
+            results.append(bench_size(n, args.work, args.keep, args.seed, forced=not args.no_forced,
+                                      floor_repeats=args.floor_repeats))
             print(json.dumps(results[-1], default=str)[:400], file=sys.stderr)
     machine = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
